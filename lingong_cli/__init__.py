@@ -1,0 +1,1 @@
+"""The ``lingong`` command line."""

@@ -1,0 +1,23 @@
+"""``lingong``: one console script; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from . import call as call_cmd
+from . import demo as demo_cmd
+from . import keys as keys_cmd
+
+app = typer.Typer(
+    name="lingong",
+    help="Freelancer payroll through the 灵工 SaaS OpenAPI 2.0, on Prefect.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(keys_cmd.app, name="keys")
+app.command("call")(call_cmd.call)
+app.command("demo")(demo_cmd.demo)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

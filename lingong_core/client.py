@@ -1,0 +1,222 @@
+"""``LingongClient`` and ``AsyncLingongClient``: signed calls to the gateway over httpx.
+
+Both share :class:`~lingong_core.envelope.RequestBuilder` (envelope, requestNo, signature) and
+:func:`~lingong_core.envelope.read_answer` (answer → fields or error); each only sends. The retry
+rules live in :mod:`lingong_core.retry`.
+
+>>> client = LingongClient(base_url, merchant_no, private_key_pem)          # doctest: +SKIP
+>>> client.call("SFT0303", {"taxBaseCode": "2000064001"})["balance"]        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
+from pydantic import BaseModel
+
+from .envelope import GATEWAY_PATH, PreparedCall, RequestBuilder, read_answer
+from .errors import OutcomeUnknownError, ServerError, TransportError
+from .masking import mask_mapping
+from .operations import is_write
+from .retry import RetryPolicy
+from .signing import SignAlgorithm, load_private_key, load_public_key, verify_envelope
+from .timeutil import Clock, now
+
+log = logging.getLogger("lingong_core.client")
+
+KeyInput = rsa.RSAPrivateKey | str | bytes
+PublicKeyInput = rsa.RSAPublicKey | str | bytes
+BizInput = Mapping[str, Any] | BaseModel | str
+
+_HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
+# Errors where no byte of the request can have reached the platform.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def _private(key: KeyInput) -> rsa.RSAPrivateKey:
+    return key if isinstance(key, rsa.RSAPrivateKey) else load_private_key(key)
+
+
+def _public(key: PublicKeyInput | None) -> rsa.RSAPublicKey | None:
+    if key is None or isinstance(key, rsa.RSAPublicKey):
+        return key
+    return load_public_key(key)
+
+
+def _lost(exc: httpx.TransportError, call: PreparedCall) -> Exception:
+    """The error for a request whose answer never arrived."""
+    if isinstance(exc, _NEVER_SENT):
+        return TransportError(
+            f"could not connect: {exc!r}",
+            may_have_been_received=False,
+            api_code=call.api_code,
+            request_no=call.request_no,
+        )
+    if call.writes:
+        return OutcomeUnknownError(
+            f"no answer: {type(exc).__name__}", api_code=call.api_code, request_no=call.request_no
+        )
+    return TransportError(
+        f"no answer: {exc!r}", may_have_been_received=True, api_code=call.api_code, request_no=call.request_no
+    )
+
+
+def _answer(call: PreparedCall, response: httpx.Response) -> dict[str, Any]:
+    try:
+        fields = read_answer(call, response.status_code, response.content, response.headers)
+    except ServerError as exc:
+        if call.writes:
+            raise OutcomeUnknownError(
+                f"platform answered {exc.code or 'garbled'}", api_code=call.api_code, request_no=call.request_no
+            ) from exc
+        raise
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("← %s requestNo=%s code=200 %s", call.api_code, call.request_no, mask_mapping(fields))
+    return fields
+
+
+class _Base:
+    def __init__(
+        self,
+        base_url: str,
+        merchant_no: str,
+        private_key: KeyInput,
+        platform_public_key: PublicKeyInput | None = None,
+        *,
+        sign_algorithm: SignAlgorithm | str = SignAlgorithm.SHA256_WITH_RSA,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        clock: Clock = now,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.merchant_no = merchant_no
+        self.sign_algorithm = SignAlgorithm(sign_algorithm)
+        self.platform_public_key = _public(platform_public_key)
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._builder = RequestBuilder(merchant_no, _private(private_key), self.sign_algorithm, clock)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, merchant_no={self.merchant_no!r})"
+
+    def prepare(
+        self, api_code: str, biz: BizInput, *, request_no: str | None = None, writes: bool | None = None
+    ) -> PreparedCall:
+        call = self._builder.prepare(
+            api_code, biz, request_no=request_no, writes=is_write(api_code) if writes is None else writes
+        )
+        if log.isEnabledFor(logging.DEBUG):
+            from . import jsoncodec
+
+            log.debug(
+                "→ %s requestNo=%s %s", call.api_code, call.request_no, mask_mapping(jsoncodec.loads(call.biz_model))
+            )
+        return call
+
+    def verify_notification(self, envelope: Mapping[str, Any]) -> None:
+        """Verify a notification's signature with the platform public key (contract §6)."""
+        if self.platform_public_key is None:
+            from .errors import ConfigurationError
+
+            raise ConfigurationError("the platform public key is needed to verify notifications")
+        verify_envelope(envelope, self.platform_public_key, self.sign_algorithm)
+
+
+class LingongClient(_Base):
+    """Synchronous client. ``transport`` takes any httpx transport (tests use ``httpx.MockTransport``)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        merchant_no: str,
+        private_key: KeyInput,
+        platform_public_key: PublicKeyInput | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
+        self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=transport, headers=_HEADERS)
+
+    def call(
+        self, api_code: str, biz: BizInput, *, request_no: str | None = None, writes: bool | None = None
+    ) -> dict[str, Any]:
+        """Send one signed call and return the answer's flat fields (``code``, ``msg`` and the rest)."""
+        prepared = self.prepare(api_code, biz, request_no=request_no, writes=writes)
+        for attempt in self.retry.retrying():
+            with attempt:
+                return self._send(prepared)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _send(self, call: PreparedCall) -> dict[str, Any]:
+        try:
+            response = self._http.post(GATEWAY_PATH, content=self._builder.body(call))
+        except httpx.TransportError as exc:
+            raise _lost(exc, call) from exc
+        return _answer(call, response)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncLingongClient(_Base):
+    """Asynchronous client with the same rules as :class:`LingongClient`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        merchant_no: str,
+        private_key: KeyInput,
+        platform_public_key: PublicKeyInput | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_connections: int = 100,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=self.timeout,
+            transport=transport,
+            headers=_HEADERS,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        )
+
+    async def call(
+        self, api_code: str, biz: BizInput, *, request_no: str | None = None, writes: bool | None = None
+    ) -> dict[str, Any]:
+        """Send one signed call and return the answer's flat fields."""
+        prepared = self.prepare(api_code, biz, request_no=request_no, writes=writes)
+        async for attempt in self.retry.async_retrying():
+            with attempt:
+                return await self._send(prepared)
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    async def _send(self, call: PreparedCall) -> dict[str, Any]:
+        try:
+            response = await self._http.post(GATEWAY_PATH, content=self._builder.body(call))
+        except httpx.TransportError as exc:
+            raise _lost(exc, call) from exc
+        return _answer(call, response)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
