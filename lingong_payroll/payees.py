@@ -1,0 +1,159 @@
+"""One payee of a payroll, validated the way the platform will judge it — before anything is sent.
+
+The rules (domain.md): an 18-character ID number with a valid GB 11643 check character and birth date
+(python-stdnum), a mobile ``^1[3-9]\\d{9}$``, a bank card of 12–19 digits, an amount in yuan > 0 with
+at most two decimals. A card failing the Luhn check is *flagged*, not refused: some real Chinese debit
+cards fail it, and only the platform (per merchant setting) may refuse them. Every error names the
+field and the rule, and shows the value masked.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from stdnum import luhn
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
+
+from lingong_core.errors import InputError
+from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
+from lingong_core.money import to_money
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+CARD_RE = re.compile(r"^\d{12,19}$")
+MAX_NAME = 50
+MAX_REMARK = 100
+# Amounts travel as text in forms and parameters: a JSON number would arrive as a binary float.
+AMOUNT_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["1234.50"]}
+
+
+def check_name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("name", "is required")
+    name = " ".join(value.split())
+    if len(name) > MAX_NAME:
+        raise InputError("name", f"must be at most {MAX_NAME} characters", mask_name(name))
+    if any(ch.isdigit() for ch in name) or any(ord(ch) < 32 for ch in name):
+        raise InputError("name", "must be a person's name (no digits or control characters)", mask_name(name))
+    return name
+
+
+def check_id_card_no(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("idCardNo", "is required")
+    text = value.strip().upper()
+    if len(text) != 18:
+        raise InputError("idCardNo", "must be 18 characters", mask_id(text))
+    try:
+        ric.validate(text)
+    except StdnumError as exc:
+        rule = {
+            "InvalidChecksum": "check character does not match (GB 11643-1999)",
+            "InvalidComponent": "birth date or region inside it is not valid",
+            "InvalidFormat": "must be 17 digits and a digit or X",
+        }.get(type(exc).__name__, "is not a valid resident ID number")
+        raise InputError("idCardNo", rule, mask_id(text)) from None
+    return text
+
+
+def check_mobile(value: Any) -> str:
+    text = "".join(str(value or "").split()).removeprefix("+86")
+    if not MOBILE_RE.match(text):
+        raise InputError("mobile", "must be an 11-digit mainland mobile number (^1[3-9]\\d{9}$)", mask_mobile(text))
+    return text
+
+
+def check_bank_card_no(value: Any) -> str:
+    text = "".join(str(value or "").split()).replace("-", "")
+    if not CARD_RE.match(text):
+        raise InputError("bankCardNo", "must be 12 to 19 digits", mask_card(text) if text.isdigit() else None)
+    return text
+
+
+def luhn_ok(card_no: str) -> bool:
+    return bool(luhn.is_valid(card_no))
+
+
+def _as_value_error(exc: InputError) -> ValueError:
+    return ValueError(exc.rule + (f" (got {exc.value})" if exc.value else ""))
+
+
+class Payee(BaseModel):
+    """A person to pay, with the amount for this payroll."""
+
+    # hide_input_in_errors: a validation error must never carry a full ID or card number into a log.
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, hide_input_in_errors=True)
+
+    name: str = Field(description="Full name as on the ID card (姓名)")
+    id_card_no: str = Field(description="18-character resident ID number (身份证号)")
+    mobile: str = Field(description="Mainland mobile number (手机号)")
+    bank_card_no: str = Field(description="Debit card number to pay into (银行卡号)")
+    amount: Annotated[Decimal, WithJsonSchema(AMOUNT_SCHEMA)] = Field(
+        description='Amount to pay in yuan, as text, e.g. "1234.50" (金额)'
+    )
+    remark: str = Field(default="", max_length=MAX_REMARK, description="Note shown on the order (备注)")
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, value: Any) -> str:
+        try:
+            return check_name(value)
+        except InputError as exc:
+            raise _as_value_error(exc) from None
+
+    @field_validator("id_card_no", mode="before")
+    @classmethod
+    def _id(cls, value: Any) -> str:
+        try:
+            return check_id_card_no(value)
+        except InputError as exc:
+            raise _as_value_error(exc) from None
+
+    @field_validator("mobile", mode="before")
+    @classmethod
+    def _mobile(cls, value: Any) -> str:
+        try:
+            return check_mobile(value)
+        except InputError as exc:
+            raise _as_value_error(exc) from None
+
+    @field_validator("bank_card_no", mode="before")
+    @classmethod
+    def _card(cls, value: Any) -> str:
+        try:
+            return check_bank_card_no(value)
+        except InputError as exc:
+            raise _as_value_error(exc) from None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _amount(cls, value: Any) -> Decimal:
+        try:
+            return to_money(value, field="amount", allow_zero=False)
+        except InputError as exc:
+            raise _as_value_error(exc) from None
+
+    @property
+    def luhn_valid(self) -> bool:
+        return luhn_ok(self.bank_card_no)
+
+    def masked(self) -> dict[str, str]:
+        """The payee as it may appear in logs, artifacts and reports."""
+        return {
+            "name": mask_name(self.name),
+            "idCardNo": mask_id(self.id_card_no),
+            "mobile": mask_mobile(self.mobile),
+            "bankCardNo": mask_card(self.bank_card_no),
+            "amount": f"{self.amount:.2f}",
+        }
+
+    def __repr_args__(self) -> Any:
+        masked = self.masked()
+        yield "name", masked["name"]
+        yield "id_card_no", masked["idCardNo"]
+        yield "mobile", masked["mobile"]
+        yield "bank_card_no", masked["bankCardNo"]
+        yield "amount", self.amount

@@ -1,0 +1,1 @@
+"""Thin Prefect tasks, one per business step, over the core's service methods."""

@@ -1,0 +1,144 @@
+"""Payroll files: CSV in three encodings with English or Chinese headers, .xlsx, and row-level refusals."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from lingong_payroll.files import PayrollFileError, parse_csv, read_payroll_file
+from lingong_sandbox.people import bad_checksum, team
+
+PEOPLE = team(4, seed=7)
+ZH = "姓名,身份证号,手机号,银行卡号,金额,备注\n"
+EN = "name,idCardNo,mobile,bankCardNo,amount,remark\n"
+
+
+def rows(people=PEOPLE, amounts=("1000.00", "2500.5", "88", "12,345.67")) -> str:
+    return "".join(
+        f'{p.name},{p.id_card_no},{p.mobile},{p.bank_card_no},"{a}",十一月佣金\n'
+        for p, a in zip(people, amounts, strict=False)
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+@pytest.mark.parametrize("header", [ZH, EN])
+def test_csv_in_every_encoding_excel_uses(tmp_path: Path, encoding: str, header: str) -> None:
+    path = tmp_path / "payroll.csv"
+    path.write_bytes((header + rows()).encode(encoding))
+    parsed = read_payroll_file(path)
+    assert parsed.errors == []
+    assert [p.id_card_no for p in parsed.payees] == [p.id_card_no for p in PEOPLE]
+    assert [p.amount for p in parsed.payees] == [
+        Decimal("1000.00"),
+        Decimal("2500.50"),
+        Decimal("88.00"),
+        Decimal("12345.67"),
+    ]
+    assert parsed.payees[0].remark == "十一月佣金"
+    assert parsed.rows == [2, 3, 4, 5]
+
+
+def test_gb18030_bytes_are_really_not_utf8(tmp_path: Path) -> None:
+    data = (ZH + rows()).encode("gb18030")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    assert len(parse_csv(data).payees) == len(PEOPLE)
+
+
+def test_xlsx_with_chinese_headers(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["姓名", "身份证号", "手机号", "银行卡号", "金额", "备注"])
+    for p, amount in zip(PEOPLE, (1000, 2500.5, Decimal("88"), "99.99"), strict=True):
+        sheet.append([p.name, p.id_card_no, p.mobile, p.bank_card_no, amount, "xlsx"])
+    path = tmp_path / "payroll.xlsx"
+    book.save(path)
+    parsed = read_payroll_file(path)
+    assert parsed.errors == []
+    assert [p.amount for p in parsed.payees] == [
+        Decimal("1000.00"),
+        Decimal("2500.50"),
+        Decimal("88.00"),
+        Decimal("99.99"),
+    ]
+
+
+def test_xlsx_id_numbers_stored_as_numbers_are_refused_not_trusted(tmp_path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "idCardNo", "mobile", "bankCardNo", "amount"])
+    p = PEOPLE[0]
+    sheet.append([p.name, float(p.id_card_no[:17] + "0"), p.mobile, p.bank_card_no, 100])
+    path = tmp_path / "numbers.xlsx"
+    book.save(path)
+    parsed = read_payroll_file(path)
+    assert parsed.payees == []
+    (error,) = parsed.errors
+    assert (error.row, error.column) == (2, "idCardNo")
+    assert "stored as text" in error.reason
+
+
+def test_a_file_with_bad_rows_is_reported_row_by_row_with_masked_values(tmp_path: Path) -> None:
+    good = PEOPLE[0]
+    text = (
+        ZH
+        + rows([good], ["100"])
+        + (
+            f"李四,{bad_checksum(PEOPLE[1].id_card_no)},{PEOPLE[1].mobile},{PEOPLE[1].bank_card_no},50,\n"
+            f"王五,{PEOPLE[2].id_card_no},12345,{PEOPLE[2].bank_card_no},-3,\n"
+            f"赵六,{PEOPLE[3].id_card_no},{PEOPLE[3].mobile},{PEOPLE[3].bank_card_no},0.001,\n"
+            ",,,,,\n"
+        )
+    )
+    parsed = parse_csv(text.encode())
+    assert len(parsed.payees) == 1
+    assert parsed.invalid_rows == [3, 4, 5]
+    report = parsed.report()
+    assert "row 3, idCardNo: check character does not match" in report
+    assert "row 4, mobile:" in report
+    assert "row 4, amount: must not be negative" in report
+    assert "row 5, amount: must have at most 2 decimal places" in report
+    # masked: the full ID number never appears in the report
+    assert PEOPLE[1].id_card_no[:17] not in report
+    assert PEOPLE[1].id_card_no[:6] + "********" in report
+
+
+def test_missing_columns_are_named(tmp_path: Path) -> None:
+    with pytest.raises(PayrollFileError, match=r"missing column.*bankCardNo"):
+        parse_csv("姓名,身份证号,手机号,金额\n".encode())
+    with pytest.raises(PayrollFileError, match="empty"):
+        parse_csv(b"")
+
+
+def test_undecodable_and_damaged_files_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(PayrollFileError, match=r"cannot read the \.xlsx"):
+        read_payroll_file(bad)
+    with pytest.raises(PayrollFileError, match="No such file"):
+        read_payroll_file(tmp_path / "absent.csv")
+
+
+def test_luhn_failures_are_flagged_not_refused() -> None:
+    p = PEOPLE[0]
+    card = p.bank_card_no[:-1] + str((int(p.bank_card_no[-1]) + 1) % 10)
+    parsed = parse_csv((EN + f"{p.name},{p.id_card_no},{p.mobile},{card},10,\n").encode())
+    assert len(parsed.payees) == 1
+    assert parsed.luhn_flags == [2]
+
+
+def test_random_garbage_never_crashes_the_reader() -> None:
+    rng = random.Random(3)
+    for _ in range(200):
+        blob = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300)))
+        try:
+            parsed = parse_csv(EN.encode() + blob)
+        except PayrollFileError:
+            continue
+        assert all(e.reason for e in parsed.errors)
