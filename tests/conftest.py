@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lingong_core.signing import generate_key_pair
+
+# Prefect reads its settings when first imported (nothing above imports it): keep its state inside the
+# project and its server from phoning out, whether pytest runs from `make test` or on its own.
+_STATE = Path(__file__).resolve().parents[1] / ".state"
+os.environ.setdefault("PREFECT_HOME", str(_STATE / "prefect-tests"))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,54 @@
+"""From validated payees to the orders and batches a payroll run submits, with their business keys.
+
+Orders are sorted by ``outOrderNo`` and cut into batches of at most ``max_batch`` (the platform's
+batch size), so the same payroll always yields the same batches and the same ``outBatchNo``s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .keys import RunKey, occurrences
+from .payees import Payee
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedOrder:
+    out_order_no: str
+    payee: Payee
+    row: int  # where the payee came from (sheet row, or position in the parameter list)
+
+    @property
+    def amount(self) -> Decimal:
+        return self.payee.amount
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedBatch:
+    out_batch_no: str
+    orders: tuple[PlannedOrder, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((o.amount for o in self.orders), Decimal("0.00"))
+
+
+def plan_orders(run: RunKey, payees: Sequence[Payee], rows: Sequence[int] | None = None) -> list[PlannedOrder]:
+    """One order per payee line, keyed by the run, the person and the line's occurrence of that person."""
+    rows = list(rows) if rows is not None else list(range(1, len(payees) + 1))
+    occ = occurrences([p.id_card_no for p in payees])
+    return [PlannedOrder(run.order_no(p.id_card_no, n), p, r) for p, n, r in zip(payees, occ, rows, strict=True)]
+
+
+def plan_batches(run: RunKey, orders: Sequence[PlannedOrder], max_batch: int = MAX_BATCH) -> list[PlannedBatch]:
+    """Cut the orders, sorted by key, into batches of at most ``max_batch``; each batch keyed by its orders."""
+    ordered = sorted(orders, key=lambda o: o.out_order_no)
+    batches = []
+    for start in range(0, len(ordered), max_batch):
+        chunk = tuple(ordered[start : start + max_batch])
+        batches.append(PlannedBatch(run.batch_no(o.out_order_no for o in chunk), chunk))
+    return batches
