@@ -1,0 +1,123 @@
+"""What a payroll run reports: one line per payee (masked), totals, failures with reasons.
+
+The same report feeds the Prefect artifacts (a table and a markdown summary), the CLI's summary
+table, and the flow's return value. Personal data is masked before it enters a report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from lingong_core.money import fmt_yuan
+
+
+class Outcome(StrEnum):
+    PAID = "PAID"  # the platform reports the order SUCCESS
+    FAILED = "FAILED"  # the platform tried and failed (the amount and fee were refunded)
+    BOUNCED = "BOUNCED"  # paid, then returned by the bank (退票); refunded; pay again once the card is fixed
+    REFUSED = "REFUSED"  # refused before payment (not onboarded, over a limit, …); nothing was debited
+    INVALID = "INVALID"  # the payroll row itself is invalid; skipped at the operator's request
+    PENDING = "PENDING"  # submitted; not final when the run stopped waiting
+    CONFLICT = "CONFLICT"  # this period's key was already used for a different amount; not paid again
+
+
+FINAL = frozenset({Outcome.PAID, Outcome.FAILED, Outcome.BOUNCED, Outcome.REFUSED, Outcome.INVALID, Outcome.CONFLICT})
+
+
+class PayeeLine(BaseModel):
+    row: int
+    name: str  # masked
+    id_card_no: str  # masked
+    bank_card_no: str  # masked
+    amount: Decimal
+    service_amount: Decimal = Decimal("0.00")
+    out_order_no: str = ""
+    order_no: str = ""
+    out_batch_no: str = ""
+    outcome: Outcome = Outcome.PENDING
+    reason: str = ""
+
+
+class PayrollReport(BaseModel):
+    run: str = Field(description="The run's key: period, provider, project and batch reference")
+    period: str
+    tax_base_code: str
+    project_no: str = ""
+    dry_run: bool = False
+    lines: list[PayeeLine] = Field(default_factory=list)
+    batches: list[str] = Field(default_factory=list, description="platform batch numbers")
+    invoice: str = Field(default="", description="invoice application number and state, if applied")
+    notes: list[str] = Field(default_factory=list)
+
+    def total(self, *outcomes: Outcome) -> Decimal:
+        chosen = set(outcomes) or set(Outcome)
+        return sum((line.amount for line in self.lines if line.outcome in chosen), Decimal("0.00"))
+
+    def fees(self, *outcomes: Outcome) -> Decimal:
+        chosen = set(outcomes) or set(Outcome)
+        return sum((line.service_amount for line in self.lines if line.outcome in chosen), Decimal("0.00"))
+
+    def counts(self) -> Counter[Outcome]:
+        return Counter(line.outcome for line in self.lines)
+
+    @property
+    def complete(self) -> bool:
+        return all(line.outcome in FINAL for line in self.lines)
+
+    def table(self) -> list[dict[str, str]]:
+        """Rows for a Prefect table artifact (all personal data already masked)."""
+        return [
+            {
+                "row": str(line.row),
+                "name": line.name,
+                "idCardNo": line.id_card_no,
+                "bankCardNo": line.bank_card_no,
+                "amount": f"{line.amount:.2f}",
+                "fee": f"{line.service_amount:.2f}",
+                "outcome": line.outcome.value,
+                "orderNo": line.order_no,
+                "reason": line.reason,
+            }
+            for line in self.lines
+        ]
+
+    def markdown(self) -> str:
+        counts = self.counts()
+        head = "Dry run (nothing paid)" if self.dry_run else "Payroll"
+        out = [
+            f"# {head} {self.period} · {self.tax_base_code}"
+            + (f" · project {self.project_no}" if self.project_no else ""),
+            "",
+            "| | payees | amount | service fee |",
+            "|---|---:|---:|---:|",
+        ]
+        for outcome in Outcome:
+            if counts.get(outcome):
+                out.append(
+                    f"| {outcome.value.lower()} | {counts[outcome]} | {fmt_yuan(self.total(outcome))} | "
+                    f"{fmt_yuan(self.fees(outcome))} |"
+                )
+        out.append(f"| **all** | {len(self.lines)} | {fmt_yuan(self.total())} | {fmt_yuan(self.fees())} |")
+        problems = [line for line in self.lines if line.outcome not in (Outcome.PAID, Outcome.PENDING)]
+        if problems:
+            out += [
+                "",
+                "## Not paid",
+                "",
+                "| row | name | ID | amount | outcome | reason |",
+                "|---:|---|---|---:|---|---|",
+            ]
+            out += [
+                f"| {p.row} | {p.name} | {p.id_card_no} | {fmt_yuan(p.amount)} | {p.outcome.value} | {p.reason} |"
+                for p in problems
+            ]
+        if self.batches:
+            out += ["", "Batches: " + ", ".join(self.batches)]
+        if self.invoice:
+            out += ["", f"Invoice: {self.invoice}"]
+        out += [f"- {note}" for note in self.notes]
+        return "\n".join(out)
