@@ -1,0 +1,191 @@
+"""A recorded notification as a Prefect event: ``lingong.notification.<notifyType>``.
+
+==========  ===================================  ======================================
+notifyType  resource (``prefect.resource.id``)   related (role)
+==========  ===================================  ======================================
+1001        ``lingong.recharge.<outOrderNo>``    —
+2001        ``lingong.withdrawal.<withdrawNo>``  —
+3001, 5001  ``lingong.settlement.<batchNo>``     ``lingong.order.<outOrderNo>`` (order)
+8001        ``lingong.contract.<contractNo>``    —
+9001        ``lingong.invoice.<applyNo>``        —
+==========  ===================================  ======================================
+
+The resource also carries the labels ``lingong.notify-no``, ``lingong.notify-type`` and
+``lingong.merchant-no``. The payload is the bizModel's fields with personal data masked
+(:func:`lingong_core.masking.mask_mapping`; free text scrubbed), amounts as two-place decimal strings
+(``"200021.00"``, so a deployment parameter never meets a float), and times as ``yyyy-MM-dd HH:mm:ss``.
+Identifiers (``batchNo``, ``outOrderNo``, …) are passed through untouched so that triggers can use them.
+
+The event id is derived from (merchantNo, notifyNo), so every attempt to emit one notification carries
+the same id; Prefect's server stores an event id once and its triggers skip an id they have seen.
+
+:func:`build_event` is pure. :class:`PrefectEmitter` is the default emitter; anything callable with an
+:class:`EventSpec` that raises on failure will do (tests pass a recording one).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from lingong_core.masking import mask_mapping
+from lingong_core.money import to_money
+from lingong_core.operations import NOTIFICATION_TYPES
+from lingong_core.timeutil import format_datetime, parse_datetime
+
+from .kinds import AMOUNT_FIELDS, TIME_FIELDS, describe
+from .store import NotificationRecord
+
+__all__ = [
+    "EVENT_PREFIX",
+    "EmitError",
+    "EmitUnavailableError",
+    "Emitter",
+    "EventSpec",
+    "PrefectEmitter",
+    "build_event",
+    "event_id",
+    "payload_of",
+]
+
+EVENT_PREFIX = "lingong.notification."
+_EVENT_NAMESPACE = uuid.UUID("6f1c3f0e-5d0b-4c39-9a57-2b7a4f1d8e21")  # fixed: ids must not change across releases
+
+#: Passed through as sent: the numbers flows and triggers correlate on, and states.
+IDENTIFIER_FIELDS = frozenset(
+    {
+        "orderNo",
+        "outOrderNo",
+        "batchNo",
+        "outBatchNo",
+        "withdrawNo",
+        "outWithdrawNo",
+        "contractNo",
+        "applyNo",
+        "outApplyNo",
+        "refundNo",
+        "freelancerNo",
+        "taxBaseCode",
+        "invoiceNos",
+        "status",
+        "batchStatus",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EventSpec:
+    """Everything :func:`prefect.events.emit_event` is called with."""
+
+    event: str
+    resource: dict[str, str]
+    payload: dict[str, Any]
+    occurred: datetime
+    id: uuid.UUID
+    related: list[dict[str, str]] = field(default_factory=list)
+
+
+Emitter = Callable[[EventSpec], None]
+"""Emits one event or raises; it must be safe to call again for the same event (same id)."""
+
+
+class EmitError(Exception):
+    """The event could not be handed to Prefect; the notification stays pending and is retried."""
+
+
+class EmitUnavailableError(EmitError):
+    """Events cannot be sent at all in this process (no ``PREFECT_API_URL``)."""
+
+
+def event_id(merchant_no: str, notify_no: str) -> uuid.UUID:
+    """The same id for every attempt to emit one notification's event."""
+    return uuid.uuid5(_EVENT_NAMESPACE, f"{merchant_no}/{notify_no}")
+
+
+def _plain(value: Any) -> Any:
+    """Decimals anywhere become text, so the payload is plain JSON without floats."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def payload_of(biz: Mapping[str, Any]) -> dict[str, Any]:
+    """The event payload of a bizModel: personal data masked, amounts as strings, times normalised."""
+    masked = mask_mapping(biz)
+    payload: dict[str, Any] = {}
+    for name, value in biz.items():
+        if value is None:
+            payload[name] = None
+        elif name in IDENTIFIER_FIELDS:
+            payload[name] = value
+        elif name in AMOUNT_FIELDS and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+            payload[name] = format(to_money(value, field=name), "f")
+        elif name in TIME_FIELDS and isinstance(value, (str, int)) and value != "":
+            payload[name] = format_datetime(parse_datetime(value, field=name))
+        else:
+            payload[name] = _plain(masked[name])
+    return payload
+
+
+def build_event(record: NotificationRecord) -> EventSpec:
+    """The Prefect event for a recorded notification (pure)."""
+    subject = describe(record.notify_type, record.biz)
+    title = NOTIFICATION_TYPES.get(record.notify_type, ("", record.notify_type))[1]
+    resource = {
+        "prefect.resource.id": subject.resource_id,
+        "prefect.resource.name": f"{title} {subject.resource_id.rsplit('.', 1)[-1]}",
+        "lingong.notify-no": record.notify_no,
+        "lingong.notify-type": record.notify_type,
+        "lingong.merchant-no": record.merchant_no,
+    }
+    related = [{"prefect.resource.id": rid, "prefect.resource.role": role} for rid, role in subject.related]
+    return EventSpec(
+        event=EVENT_PREFIX + record.notify_type,
+        resource=resource,
+        payload=payload_of(record.biz),
+        occurred=record.received_at,
+        id=event_id(record.merchant_no, record.notify_no),
+        related=related,
+    )
+
+
+class PrefectEmitter:
+    """The default emitter: :func:`prefect.events.emit_event`, refusing when no Prefect API is configured.
+
+    Without ``PREFECT_API_URL``, Prefect would start a throwaway local server that swallows the event;
+    this emitter raises :class:`EmitUnavailableError` instead, so the notification stays pending and its
+    event is emitted once the receiver runs with ``PREFECT_API_URL`` set. "Emitted" means handed to
+    Prefect's events worker, which delivers it over its websocket with its own reconnect and resend.
+    Prefect is imported on first use, so a receiver's start-up and tests that inject an emitter stay fast.
+    """
+
+    def available(self) -> str | None:
+        """The Prefect API URL events go to, or None when events cannot be sent."""
+        from prefect.settings import get_current_settings
+
+        url = get_current_settings().api.url
+        return str(url) if url else None
+
+    def __call__(self, spec: EventSpec) -> None:
+        if self.available() is None:
+            raise EmitUnavailableError("PREFECT_API_URL is not set: events are kept until it is")
+        from prefect.events import emit_event
+
+        emitted = emit_event(
+            event=spec.event,
+            resource=spec.resource,
+            occurred=spec.occurred,
+            related=spec.related,
+            payload=spec.payload,
+            id=spec.id,
+        )
+        if emitted is None:
+            raise EmitError("Prefect did not accept the event (see Prefect's log)")
