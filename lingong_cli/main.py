@@ -7,6 +7,7 @@ import typer
 from . import call as call_cmd
 from . import demo as demo_cmd
 from . import keys as keys_cmd
+from . import notify as notify_cmd
 
 app = typer.Typer(
     name="lingong",
@@ -16,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(notify_cmd.app, name="notify")
 app.command("call")(call_cmd.call)
 app.command("demo")(demo_cmd.demo)
 
