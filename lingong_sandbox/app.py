@@ -1,0 +1,193 @@
+"""The sandbox as an ASGI application: the gateway, the admin endpoints, and the background they need.
+
+``create_app(settings, platform_private_key, db_path=…)`` builds a :class:`Sandbox` (database, engine,
+faults, notifier, gateway, background threads) and the ASGI callable serving it:
+
+- ``POST /open/api/gateway.do`` is answered by a raw ASGI handler (no framework validation in the
+  way, so every input gets the contract's JSON answer, and the ``reset_after`` fault can drop the
+  connection without any response);
+- everything else goes to a FastAPI app with the admin endpoints under ``/sandbox/admin/``
+  (for tests and benchmarks only; see ``admin.py``).
+
+The background threads start with the ASGI lifespan (uvicorn runs it) and stop with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
+
+from lingong_core.envelope import GATEWAY_PATH
+from lingong_core.signing import public_key_to_pem
+
+from .background import Background
+from .db import Database
+from .faults import FaultInjector, FaultSpec
+from .gateway import MAX_BODY, Answer, Gateway, json_answer
+from .interface import Engine, Notify
+from .notifier import Notifier
+from .settings import SandboxSettings
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class EngineFactory(Protocol):
+    def __call__(self, settings: SandboxSettings, *, notify: Notify) -> Engine: ...
+
+
+def default_engine_factory(settings: SandboxSettings, *, notify: Notify) -> Engine:
+    """The real business engine (``lingong_sandbox.engine.Platform``)."""
+    module = importlib.import_module("lingong_sandbox.engine")  # it registers its tables on import
+    engine: Engine = module.Platform(settings, notify=notify)
+    return engine
+
+
+class Sandbox:
+    """One running platform: its state, its engine and everything around it."""
+
+    def __init__(
+        self,
+        settings: SandboxSettings,
+        platform_private_key: rsa.RSAPrivateKey,
+        *,
+        db_path: str | Path = ":memory:",
+        faults: FaultSpec | str | None = None,
+        engine_factory: EngineFactory | None = None,
+    ) -> None:
+        self.settings = settings
+        self.platform_private_key = platform_private_key
+        self.platform_public_key_pem = public_key_to_pem(platform_private_key.public_key())
+        self.faults = FaultInjector(faults, settings.seed)
+        # The engine is built first: its module registers its tables before the database opens.
+        self.notifier = Notifier(None, settings, platform_private_key, self.faults)
+        self.engine = (engine_factory or default_engine_factory)(settings, notify=self.notifier)
+        self.db = Database.open(db_path)
+        self.notifier.db = self.db
+        self.gateway = Gateway(self.db, self.engine, settings, self.faults, on_commit=self.notifier.wake.set)
+        self.background = Background(self.db, self.engine, self.notifier, settings)
+        self._closed = False
+
+    def start(self) -> None:
+        self.background.start()
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.background.stop()
+        self.notifier.close()
+        self.db.close()
+
+
+class SandboxApp:
+    """The ASGI callable: the gateway path raw, everything else through FastAPI."""
+
+    def __init__(self, sandbox: Sandbox, api: FastAPI) -> None:
+        self.sandbox = sandbox
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == GATEWAY_PATH:
+            await self._gateway(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+    async def _gateway(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await _send(send, json_answer(400, "method: the gateway takes POST only", 405))
+            return
+        body = await _read_body(receive)
+        answer = await anyio.to_thread.run_sync(self.sandbox.gateway.process, body)
+        if answer.reset:
+            await _drop_connection(send)
+        else:
+            await _send(send, answer)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The request body; past the limit, its first ``MAX_BODY + 1`` bytes (the rest is read and discarded)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        if size <= MAX_BODY:
+            chunks.append(chunk[: MAX_BODY + 1 - size])
+        size += len(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send(send: Send, answer: Answer) -> None:
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(answer.body)).encode()),
+        *answer.headers,
+    ]
+    await send({"type": "http.response.start", "status": answer.http_status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body, "more_body": False})
+
+
+async def _drop_connection(send: Send) -> None:
+    """Close the connection without sending any response (the ``reset_after`` fault).
+
+    Under uvicorn the ``send`` callable belongs to the request cycle, which holds the transport: abort
+    it, then let the server notice the connection is gone so that it sends nothing either. Elsewhere,
+    raise: a server then closes or answers 500, which a client treats the same way (outcome unknown).
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None or not hasattr(transport, "abort"):
+        raise ConnectionAbortedError("sandbox fault: connection reset after the write committed")
+    transport.abort()
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+def create_app(
+    settings: SandboxSettings,
+    platform_private_key: rsa.RSAPrivateKey,
+    *,
+    db_path: str | Path = ":memory:",
+    faults: FaultSpec | str | None = None,
+    engine_factory: EngineFactory | None = None,
+) -> SandboxApp:
+    """The sandbox's ASGI app. Serve it with uvicorn (see ``server.py``); its lifespan runs the background."""
+    from .admin import admin_router
+
+    sandbox = Sandbox(settings, platform_private_key, db_path=db_path, faults=faults, engine_factory=engine_factory)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sandbox.start()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(sandbox.close)
+
+    api = FastAPI(
+        title="灵工 sandbox platform",
+        description="A simulated 灵工 SaaS OpenAPI 2.0 gateway. `/sandbox/admin/*` is for tests and benchmarks.",
+        lifespan=lifespan,
+        docs_url="/sandbox/docs",
+        openapi_url="/sandbox/openapi.json",
+        redoc_url=None,
+    )
+    api.include_router(admin_router(sandbox))
+    return SandboxApp(sandbox, api)
