@@ -24,6 +24,7 @@ from .errors import OutcomeUnknownError, ServerError, TransportError
 from .masking import mask_mapping
 from .operations import is_write
 from .retry import RetryPolicy
+from .services import ServiceGroups
 from .signing import SignAlgorithm, load_private_key, load_public_key, verify_envelope
 from .timeutil import Clock, now
 
@@ -127,8 +128,11 @@ class _Base:
         verify_envelope(envelope, self.platform_public_key, self.sign_algorithm)
 
 
-class LingongClient(_Base):
-    """Synchronous client. ``transport`` takes any httpx transport (tests use ``httpx.MockTransport``)."""
+class LingongClient(_Base, ServiceGroups["LingongClient"]):
+    """Synchronous client. ``transport`` takes any httpx transport (tests use ``httpx.MockTransport``).
+
+    Typed service methods hang off it per menu group: ``client.recharge.sync(...)`` (see :mod:`.services`).
+    """
 
     def __init__(
         self,
@@ -142,6 +146,7 @@ class LingongClient(_Base):
     ) -> None:
         super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
         self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=transport, headers=_HEADERS)
+        self._attach_services(self)
 
     def call(
         self, api_code: str, biz: BizInput, *, request_no: str | None = None, writes: bool | None = None
@@ -170,8 +175,8 @@ class LingongClient(_Base):
         self.close()
 
 
-class AsyncLingongClient(_Base):
-    """Asynchronous client with the same rules as :class:`LingongClient`."""
+class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
+    """Asynchronous client with the same rules and service groups as :class:`LingongClient` (awaitable)."""
 
     def __init__(
         self,
@@ -192,6 +197,7 @@ class AsyncLingongClient(_Base):
             headers=_HEADERS,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
+        self._attach_services(self)
 
     async def call(
         self, api_code: str, biz: BizInput, *, request_no: str | None = None, writes: bool | None = None
