@@ -95,7 +95,7 @@ def _parse_envelope(body: bytes | str) -> dict[str, Any]:
     except (ValueError, RecursionError) as exc:
         raise _bad(f"body is not JSON: {str(exc)[:80]}") from None
     if not isinstance(envelope, dict):
-        raise _bad(f"body must be a JSON object, not a JSON {type(envelope).__name__}")
+        raise _bad(f"body must be a JSON object, not {_json_type(envelope)}")
     return envelope
 
 
@@ -124,6 +124,8 @@ def _check_envelope(envelope: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, dict):
