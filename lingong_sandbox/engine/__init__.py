@@ -1,0 +1,15 @@
+"""The sandbox's business engine: the platform's rules and state (see :class:`Platform`).
+
+One module per concern: :mod:`.codes` (the 4xxx table), :mod:`.identity` and :mod:`.bins` (personal
+data and cards), :mod:`.freelancer`, :mod:`.contract`, :mod:`.account`, :mod:`.ledger` (the only place
+money moves), :mod:`.recharge`, :mod:`.fees`, :mod:`.settlement`, :mod:`.refund`, :mod:`.invoice`,
+:mod:`.project`, :mod:`.withdrawal`, :mod:`.marketing`, :mod:`.enterprise` (enterprise info, tax
+certificates), :mod:`.jobs` (background transitions and outcomes) and :mod:`.audit`.
+"""
+
+from __future__ import annotations
+
+from .codes import CODES, Code
+from .platform import Platform
+
+__all__ = ["CODES", "Code", "Platform"]

@@ -1,0 +1,95 @@
+"""Enterprise information (SFT0901) and tax payment certificates (SFT1001, 完税凭证).
+
+Certificates are derived from what was paid: one per person, service provider and calendar month with
+paid (SUCCESS) orders — ``incomeAmount`` their sum, ``taxAmount`` at the sandbox's flat
+:data:`SANDBOX_TAX_RATE` (a stand-in for the provider's assessed rate; the real figure is the tax
+bureau's). A month's certificate is ``ISSUED`` once the month is over, ``PENDING`` before.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from stdnum.cn import uscc
+
+from lingong_core.masking import mask_id, mask_name
+from lingong_core.money import CENT
+from lingong_core.timeutil import to_shanghai
+
+from . import identity
+from .base import Ctx, handles, paged, yuan
+from .fields import Biz
+
+SANDBOX_TAX_RATE = Decimal("0.0100")
+
+
+def credit_code(merchant_no: str) -> str:
+    """A well-formed 统一社会信用代码 derived from the merchant number (valid check character)."""
+    digits = "".join(c for c in merchant_no if c.isdigit()).rjust(9, "0")[-9:]
+    body = "91460100" + digits
+    return body + uscc.calc_check_digit(body + "0")
+
+
+@handles("SFT0901")
+def enterprise_info(ctx: Ctx, biz: Biz) -> dict[str, Any]:
+    merchant = ctx.settings.merchant
+    return {
+        "merchantNo": ctx.merchant_no,
+        "enterpriseName": merchant.name,
+        "creditCode": credit_code(ctx.merchant_no),
+        "status": "ENABLED" if merchant.enabled else "DISABLED",
+        "signAlgorithm": str(
+            merchant.sign_algorithm.value if hasattr(merchant.sign_algorithm, "value") else merchant.sign_algorithm
+        ),
+        "notifyUrl": merchant.notify_url or "",
+        "taxBases": [{"taxBaseCode": p.tax_base_code, "taxBaseName": p.name} for p in ctx.settings.providers],
+    }
+
+
+def _tax(amount: Decimal) -> Decimal:
+    return (amount * SANDBOX_TAX_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@handles("SFT1001")
+def certificates(ctx: Ctx, biz: Biz) -> dict[str, Any]:
+    sql = (
+        "SELECT o.freelancer_no, o.name, o.id_card_no, o.tax_base_code, o.month, SUM(o.amount_fen) AS income_fen,"
+        " COUNT(*) AS order_count FROM eng_order o WHERE o.merchant_no = ? AND o.status = 'SUCCESS'"
+    )
+    params: list[Any] = [ctx.merchant_no]
+    if biz.has("taxBaseCode"):
+        code = biz.req("taxBaseCode")
+        ctx.provider(code)
+        sql += " AND o.tax_base_code = ?"
+        params.append(code)
+    period = biz.text("period", required=False, pattern=r"\d{4}-(0[1-9]|1[0-2])", rule="must be yyyy-MM")
+    if period:
+        sql += " AND o.month = ?"
+        params.append(period)
+    if biz.has("freelancerNo"):
+        sql += " AND o.freelancer_no = ?"
+        params.append(biz.req("freelancerNo"))
+    if biz.has("idCardNo"):
+        sql += " AND o.id_card_no = ?"
+        params.append(identity.normalise_id(biz.req("idCardNo", max_len=32)))
+    sql += " GROUP BY o.freelancer_no, o.tax_base_code, o.month ORDER BY o.month, o.tax_base_code, o.freelancer_no"
+    current = f"{to_shanghai(ctx.now):%Y-%m}"
+
+    def render(row: sqlite3.Row) -> dict[str, Any]:
+        income = yuan(row["income_fen"])
+        return {
+            "certificateNo": f"TC{row['tax_base_code'][-4:]}{row['month'].replace('-', '')}{row['freelancer_no'][-8:]}",
+            "freelancerNo": row["freelancer_no"],
+            "name": mask_name(row["name"]),
+            "idCardNo": mask_id(row["id_card_no"]),
+            "taxBaseCode": row["tax_base_code"],
+            "period": row["month"],
+            "orderCount": row["order_count"],
+            "incomeAmount": income,
+            "taxAmount": _tax(income),
+            "status": "ISSUED" if row["month"] < current else "PENDING",
+        }
+
+    return paged(ctx, biz, sql, tuple(params), render)

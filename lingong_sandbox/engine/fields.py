@@ -1,0 +1,194 @@
+"""Reading a bizModel by hand: every refusal is a 400 whose ``msg`` names the field and the rule.
+
+The request models in ``lingong_core.models`` (when they exist for an apiCode) check the shape first
+(:mod:`.validation`); this reader is what the handlers use in every case, so a field the model does
+not cover is still checked, and an apiCode without a model is checked just the same. Personal values
+are never echoed in a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from lingong_core.errors import InputError
+from lingong_core.money import to_money
+from lingong_core.timeutil import parse_datetime
+
+from ..interface import PlatformError
+
+PERSONAL = frozenset({"name", "idCardNo", "mobile", "bankCardNo", "frontImage", "backImage", "reservedMobile"})
+
+
+def bad(field: str, rule: str) -> PlatformError:
+    return PlatformError(400, f"{field}: {rule}")
+
+
+class Biz:
+    """A bizModel (or one object inside it), read field by field."""
+
+    def __init__(self, data: Mapping[str, Any], where: str = "") -> None:
+        self.data = data
+        self.where = where
+
+    def name(self, key: str) -> str:
+        return f"{self.where}{key}"
+
+    def has(self, key: str) -> bool:
+        value = self.data.get(key)
+        return value is not None and value != ""
+
+    def raw(self, key: str) -> Any:
+        value = self.data.get(key)
+        return value.value if isinstance(value, Enum) else value
+
+    def text(
+        self,
+        key: str,
+        *,
+        required: bool = True,
+        max_len: int = 64,
+        pattern: str | None = None,
+        choices: tuple[str, ...] | None = None,
+        rule: str | None = None,
+    ) -> str | None:
+        value = self.raw(key)
+        if value is None or value == "":
+            if required:
+                raise bad(self.name(key), "is required")
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise bad(self.name(key), "must be a string")
+        text = str(value).strip()
+        if not text:
+            if required:
+                raise bad(self.name(key), "is required")
+            return None
+        if len(text) > max_len:
+            raise bad(self.name(key), f"must be at most {max_len} characters")
+        if choices is not None and text not in choices:
+            raise bad(self.name(key), rule or f"must be one of {', '.join(choices)}")
+        if pattern is not None and not re.fullmatch(pattern, text):
+            raise bad(self.name(key), rule or f"must match {pattern}")
+        return text
+
+    def req(self, key: str, **kwargs: Any) -> str:
+        """A required text field (typed as ``str``)."""
+        value = self.text(key, required=True, **kwargs)
+        assert value is not None
+        return value
+
+    def money(self, key: str, *, required: bool = True, positive: bool = True) -> Decimal | None:
+        value = self.raw(key)
+        if value is None or value == "":
+            if required:
+                raise bad(self.name(key), "is required")
+            return None
+        try:
+            return to_money(value, field=self.name(key), allow_zero=not positive)
+        except InputError as exc:
+            shown = f" (got {exc.value})" if exc.value is not None and self.name(key) not in PERSONAL else ""
+            raise bad(self.name(key), exc.rule + shown) from None
+
+    def amount(self, key: str, *, positive: bool = True) -> Decimal:
+        value = self.money(key, required=True, positive=positive)
+        assert value is not None
+        return value
+
+    def integer(
+        self,
+        key: str,
+        *,
+        default: int | None = None,
+        minimum: int | None = None,
+        maximum: int | None = None,
+        choices: tuple[int, ...] | None = None,
+    ) -> int | None:
+        value = self.raw(key)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            raise bad(self.name(key), "must be an integer")
+        if isinstance(value, str) and re.fullmatch(r"-?\d{1,9}", value.strip()):
+            value = int(value.strip())
+        if isinstance(value, Decimal) and value == value.to_integral_value() and abs(value) < 10**9:
+            value = int(value)
+        if not isinstance(value, int):
+            raise bad(self.name(key), "must be an integer")
+        if minimum is not None and value < minimum:
+            raise bad(self.name(key), f"must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise bad(self.name(key), f"must be at most {maximum}")
+        if choices is not None and value not in choices:
+            raise bad(self.name(key), f"must be one of {', '.join(map(str, choices))}")
+        return value
+
+    def when(self, key: str, *, required: bool = False) -> datetime | None:
+        value = self.raw(key)
+        if value is None or value == "":
+            if required:
+                raise bad(self.name(key), "is required")
+            return None
+        if isinstance(value, Decimal) and value == value.to_integral_value():
+            value = int(value)
+        try:
+            return parse_datetime(value, field=self.name(key))
+        except InputError as exc:
+            raise bad(self.name(key), exc.rule) from None
+
+    def items(self, key: str, *, required: bool = True, max_items: int | None = None) -> list[Biz]:
+        value = self.raw(key)
+        if value is None:
+            if required:
+                raise bad(self.name(key), "is required")
+            return []
+        if not isinstance(value, list | tuple):
+            raise bad(self.name(key), "must be a list")
+        if required and not value:
+            raise bad(self.name(key), "must not be empty")
+        if max_items is not None and len(value) > max_items:
+            raise bad(self.name(key), f"must hold at most {max_items} items")
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, Mapping):
+                raise bad(f"{self.name(key)}[{i}]", "must be an object")
+            out.append(Biz(item, f"{self.name(key)}[{i}]."))
+        return out
+
+    def strings(self, key: str, *, required: bool = True, max_items: int = 1000, max_len: int = 64) -> list[str]:
+        value = self.raw(key)
+        if value is None or value == "":
+            if required:
+                raise bad(self.name(key), "is required")
+            return []
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise bad(self.name(key), "must be a list of strings")
+        if required and not value:
+            raise bad(self.name(key), "must not be empty")
+        if len(value) > max_items:
+            raise bad(self.name(key), f"must hold at most {max_items} items")
+        out: list[str] = []
+        for i, item in enumerate(value):
+            if isinstance(item, bool) or not isinstance(item, str | int) or not str(item).strip():
+                raise bad(f"{self.name(key)}[{i}]", "must be a non-empty string")
+            if len(str(item)) > max_len:
+                raise bad(f"{self.name(key)}[{i}]", f"must be at most {max_len} characters")
+            out.append(str(item).strip())
+        return out
+
+    def page(self, max_size: int) -> tuple[int, int]:
+        page_no = self.integer("pageNo", default=1, minimum=1)
+        page_size = self.integer("pageSize", default=20, minimum=1, maximum=max_size)
+        assert page_no is not None
+        assert page_size is not None
+        return page_no, page_size
+
+    def one_of(self, *keys: str) -> None:
+        if not any(self.has(k) for k in keys):
+            raise bad("/".join(self.name(k) for k in keys), f"one of {', '.join(keys)} is required")
