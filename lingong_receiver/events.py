@@ -126,8 +126,8 @@ def payload_of(biz: Mapping[str, Any]) -> dict[str, Any]:
             payload[name] = None
         elif name in IDENTIFIER_FIELDS:
             payload[name] = value
-        elif name in AMOUNT_FIELDS and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-            payload[name] = format(to_money(value, field=name), "f")
+        elif name in AMOUNT_FIELDS and isinstance(value, (int, Decimal, str)) and not isinstance(value, bool):
+            payload[name] = format(to_money(value, field=name), "f")  # checked on receipt, so it parses
         elif name in TIME_FIELDS and isinstance(value, (str, int)) and value != "":
             payload[name] = format_datetime(parse_datetime(value, field=name))
         else:

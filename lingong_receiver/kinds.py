@@ -1,39 +1,39 @@
 """What each notification type is about: its resource, its keys, and the states it reports.
 
-=========  ===================  ===========================================  =====================================
-notifyType  event resource       related resource                             states recorded
-=========  ===================  ===========================================  =====================================
-1001       lingong.recharge.<outOrderNo>   —                                 recharge ``status``
-2001       lingong.withdrawal.<withdrawNo> —                                 withdrawal ``status``
-3001       lingong.settlement.<batchNo>    lingong.order.<outOrderNo>        order ``status``; batch ``batchStatus``
-                                                                             when the batch completes with this order
-5001       lingong.settlement.<batchNo>    lingong.order.<outOrderNo>        order ``BOUNCED``
-8001       lingong.contract.<contractNo>   —                                 contract ``status``
-9001       lingong.invoice.<applyNo>       —                                 invoice ``status``
-=========  ===================  ===========================================  =====================================
+::
 
-:func:`describe` checks the fields the receiver relies on (docs/design.md, "Notifications") and raises
-:class:`~lingong_core.errors.InputError` naming the first bad one. Fields it does not know are kept as
-they came. Pure: no clock, no I/O.
+    notifyType  event resource                   related (role)                     states recorded
+    1001        lingong.recharge.<outOrderNo>    -                                  recharge: status
+    2001        lingong.withdrawal.<withdrawNo>  -                                  withdrawal: status
+    3001        lingong.settlement.<batchNo>     lingong.order.<outOrderNo> (order) order: status; batch: batchStatus
+                                                                                    (when this order completed it)
+    5001        lingong.settlement.<batchNo>     lingong.order.<outOrderNo> (order) order: BOUNCED
+    8001        lingong.contract.<contractNo>    -                                  contract: status
+    9001        lingong.invoice.<applyNo>        -                                  invoice: status
+
+:func:`describe` requires the numbers and the state the receiver relies on, and checks every field that
+is present against the shared model of its bizModel (``lingong_core.models.notification``); it raises
+:class:`~lingong_core.errors.InputError` naming the first bad field. Unknown fields are kept as they
+came. Pure: no clock, no I/O.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from functools import cache
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from lingong_core.errors import InputError
-from lingong_core.money import to_money
+from lingong_core.models.notification import NOTIFICATION_MODELS
 from lingong_core.operations import NOTIFICATION_TYPES
-from lingong_core.timeutil import parse_datetime
 
 from .states import Kind
 
 __all__ = [
     "AMOUNT_FIELDS",
-    "COUNT_FIELDS",
     "TIME_FIELDS",
     "StateUpdate",
     "Subject",
@@ -46,32 +46,10 @@ __all__ = [
 RESOURCE_PREFIX = "lingong."
 MAX_KEY_LENGTH = 64
 
+#: Money fields, whatever the type: the event payload carries them as two-place decimal strings.
 AMOUNT_FIELDS = frozenset({"amount", "serviceAmount", "successAmount", "failAmount"})
-COUNT_FIELDS = frozenset({"successCount", "failCount"})
+#: Date-time fields: the event payload carries them as ``yyyy-MM-dd HH:mm:ss``.
 TIME_FIELDS = frozenset({"completeTime", "bounceTime", "signTime", "issueTime"})
-TEXT_FIELDS = frozenset(
-    {
-        "orderNo",
-        "outOrderNo",
-        "batchNo",
-        "outBatchNo",
-        "withdrawNo",
-        "outWithdrawNo",
-        "contractNo",
-        "applyNo",
-        "outApplyNo",
-        "refundNo",
-        "freelancerNo",
-        "idCardNo",
-        "taxBaseCode",
-        "status",
-        "batchStatus",
-        "failMsg",
-        "bounceReason",
-        "rejectReason",
-    }
-)
-LIST_OF_TEXT_FIELDS = frozenset({"invoiceNos"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,39 +111,37 @@ def _optional_key(biz: Mapping[str, Any], name: str) -> str | None:
     return _key(biz, name) if biz.get(name) not in (None, "") else None
 
 
-def check_fields(biz: Mapping[str, Any]) -> None:
-    """Check the type of every field the receiver knows by name; unknown fields pass as they are."""
-    for name, value in biz.items():
-        if value is None:
-            continue
-        field = f"bizModel.{name}"
-        if name in AMOUNT_FIELDS:
-            if isinstance(value, str):  # amounts travel as JSON numbers (contract §7)
-                raise InputError(field, "must be a JSON number of yuan", repr(value)[:40])
-            to_money(value, field=field)
-        elif name in COUNT_FIELDS:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise InputError(field, "must be a whole number ≥ 0", repr(value)[:40])
-        elif name in TIME_FIELDS:
-            if value != "":
-                if isinstance(value, Decimal):
-                    raise InputError(field, "must be yyyy-MM-dd HH:mm:ss or epoch milliseconds", str(value)[:40])
-                parse_datetime(value, field=field)
-        elif name in TEXT_FIELDS:
-            if not isinstance(value, str):
-                raise InputError(field, "must be a string", type(value).__name__)
-        elif name in LIST_OF_TEXT_FIELDS and (
-            not isinstance(value, list) or not all(isinstance(item, str) for item in value)
-        ):
-            raise InputError(field, "must be a list of strings", type(value).__name__)
+@cache
+def _adapter(notify_type: str) -> TypeAdapter[Any]:
+    # A TypeAdapter validates with the model's own schema but raises pydantic's ValidationError, whose
+    # error types tell a missing field (tolerated here) from an ill-formed one.
+    return TypeAdapter(NOTIFICATION_MODELS[notify_type])
+
+
+def check_fields(notify_type: str, biz: Mapping[str, Any]) -> None:
+    """Check every field present against the shared model (:mod:`lingong_core.models.notification`).
+
+    Absent (or null) fields are not refused here: the platform would redeliver a refused notification
+    8 times and then give up, so only what the receiver needs is required (:func:`describe`).
+    """
+    present = {name: value for name, value in biz.items() if value is not None}
+    try:
+        _adapter(notify_type).validate_python(present)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            if error["type"] == "missing":
+                continue
+            where = ".".join(str(step) for step in error["loc"])
+            rule = str(error["msg"]).removeprefix("Value error, ")
+            raise InputError(f"bizModel.{where}", rule) from None
 
 
 def describe(notify_type: str, biz: Mapping[str, Any]) -> Subject:
     """The resource, related resources and state updates of a notification; raise :class:`InputError`."""
-    if notify_type not in NOTIFICATION_TYPES:
+    if notify_type not in NOTIFICATION_TYPES or notify_type not in NOTIFICATION_MODELS:
         known = ", ".join(sorted(NOTIFICATION_TYPES))
         raise InputError("notifyType", f"must be one of {known}", notify_type[:20])
-    check_fields(biz)
+    check_fields(notify_type, biz)
     if notify_type == "1001":
         out_order_no, order_no = _key(biz, "outOrderNo"), _key(biz, "orderNo")
         update = StateUpdate(Kind.RECHARGE, out_order_no, _key(biz, "status"), order_no, out_order_no)

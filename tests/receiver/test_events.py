@@ -57,12 +57,13 @@ def test_the_payload_has_amounts_as_strings_and_times_normalised() -> None:
     assert payload["amount"] == "200021.00"
     assert payload["completeTime"] == "2024-03-04 16:20:29"  # epoch milliseconds in, the string form out
     assert payload["outOrderNo"] == "T202403040000001"
-    settlement = payload_of(settlement_biz(successAmount=jsoncodec.loads("10.5"), successCount=3))
+    settlement = payload_of(settlement_biz(successAmount=jsoncodec.loads("10.5"), failAmount="0", successCount=3))
     assert (settlement["amount"], settlement["serviceAmount"], settlement["successAmount"]) == (
         "1234.00",
         "74.04",
         "10.50",
     )
+    assert settlement["failAmount"] == "0.00"
     assert settlement["successCount"] == 3
     assert settlement["batchNo"] == "B202403040001"
 
