@@ -8,6 +8,7 @@ from . import call as call_cmd
 from . import demo as demo_cmd
 from . import keys as keys_cmd
 from . import notify as notify_cmd
+from . import sandbox as sandbox_cmd
 
 app = typer.Typer(
     name="lingong",
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(notify_cmd.app, name="notify")
+app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command("call")(call_cmd.call)
 app.command("demo")(demo_cmd.demo)
 

@@ -8,7 +8,8 @@ app, which binds to loopback unless told otherwise. They are not part of the pla
 | GET | ``audit`` | the engine's audit: per business key how many times it was paid, the ledger's totals |
 | GET | ``faults`` | the fault spec, seed and the count of every fault injected so far |
 | PUT | ``faults`` | ``{"spec": "error_after=0.1,…", "seed": 7?, "resetCounts": false?}`` |
-| POST | ``script-outcome`` | forwarded to the engine's ``script_outcome`` as keyword arguments |
+| POST | ``script-outcome`` | to the engine's ``script_outcome`` (keys camelCase or snake_case), e.g. |
+|      |                    | ``{"bankCardNo": "6222…", "outcome": "FAIL", "times": 1}``               |
 | GET | ``notifications`` | every notification and each delivery attempt (``?notifyType=&status=``) |
 | GET | ``requests`` | the request log (``?sinceId=&limit=&apiCode=``): time, apiCode, merchantNo, requestNo, code |
 | GET | ``settings`` | the settings that can be changed at run time |
@@ -24,6 +25,7 @@ answers HTTP 400 with ``{"code": 400, "msg": …}``.
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import fields
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -82,6 +84,11 @@ def settings_view(settings: SandboxSettings) -> dict[str, Any]:
         "delays": {f.name: _number(getattr(settings.delays, f.name)) for f in fields(Delays)},
         "outcomes": {f.name: _number(getattr(settings.outcomes, f.name)) for f in fields(Outcomes)},
     }
+
+
+def _snake(name: str) -> str:
+    """``bankCardNo`` → ``bank_card_no`` (the admin body may use either spelling)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _number(value: float) -> Decimal:
@@ -175,7 +182,7 @@ def admin_router(sandbox: Sandbox) -> APIRouter:
         if fn is None:
             return _json({"code": 404, "msg": "this engine cannot script outcomes"}, 404)
         try:
-            data = await _body(request)
+            data = {_snake(k): v for k, v in (await _body(request)).items()}
             params = inspect.signature(fn).parameters
             with sandbox.db.transaction() as conn:
                 result = fn(conn, **data) if "conn" in params else fn(**data)

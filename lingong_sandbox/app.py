@@ -15,7 +15,6 @@ The background threads start with the ASGI lifespan (uvicorn runs it) and stop w
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -51,8 +50,9 @@ class EngineFactory(Protocol):
 
 def default_engine_factory(settings: SandboxSettings, *, notify: Notify) -> Engine:
     """The real business engine (``lingong_sandbox.engine.Platform``)."""
-    module = importlib.import_module("lingong_sandbox.engine")  # it registers its tables on import
-    engine: Engine = module.Platform(settings, notify=notify)
+    from .engine import Platform  # importing the engine registers its tables
+
+    engine: Engine = Platform(settings, notify=notify)
     return engine
 
 

@@ -13,6 +13,9 @@ A fault spec is text, set per run (``lingong sandbox serve --faults SPEC``) or a
                                                     without any HTTP response
             | rate_limit                            probability that a request starts a 429 burst
             | rate_limit_burst                      integer >= 1: requests answered 429 per burst (default 1)
+            | max_rps                               integer >= 1: the platform's own throttle, more
+                                                    matching requests than this within one real
+                                                    second are answered 429 (not random)
             | notify_duplicate                      probability: a notification is delivered twice
             | notify_reorder                        probability: a notification is held back until a
                                                     later one has been delivered (or 30 simulated s passed)
@@ -29,6 +32,8 @@ from __future__ import annotations
 import random
 import re
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field, fields
 from typing import Literal
 
@@ -36,7 +41,7 @@ __all__ = ["AfterFault", "FaultInjector", "FaultSpec", "FaultSpecError", "parse_
 
 _PROBABILITIES = ("error_before", "error_after", "reset_after", "rate_limit", "notify_duplicate", "notify_reorder")
 _DURATIONS = ("latency", "latency_jitter")
-_KEYS = (*_DURATIONS, *_PROBABILITIES, "rate_limit_burst", "only")
+_KEYS = (*_DURATIONS, *_PROBABILITIES, "rate_limit_burst", "max_rps", "only")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)?$")
 _API_CODE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 
@@ -56,6 +61,7 @@ class FaultSpec:
     reset_after: float = 0.0
     rate_limit: float = 0.0
     rate_limit_burst: int = 1
+    max_rps: int = 0  # 0: no throttle
     notify_duplicate: float = 0.0
     notify_reorder: float = 0.0
     only: frozenset[str] = field(default_factory=frozenset)
@@ -129,9 +135,9 @@ def _value(key: str, value: str) -> object:
         if not 0.0 <= p <= 1.0:
             raise FaultSpecError(f"{key}: must be a probability between 0 and 1 (got {value!r})")
         return p
-    if key == "rate_limit_burst":
-        if not value.isdigit() or int(value) < 1 or int(value) > 10_000:
-            raise FaultSpecError(f"rate_limit_burst: must be an integer from 1 to 10000 (got {value!r})")
+    if key in ("rate_limit_burst", "max_rps"):
+        if not value.isdigit() or int(value) < 1 or int(value) > 100_000:
+            raise FaultSpecError(f"{key}: must be an integer from 1 to 100000 (got {value!r})")
         return int(value)
     codes = [c.strip().upper() for c in value.split("+") if c.strip()]
     if not codes or not all(_API_CODE.match(c) for c in codes):
@@ -156,6 +162,7 @@ class FaultInjector:
                 self.seed = seed
             self._rngs: dict[str, random.Random] = {}
             self._burst_left = 0
+            self._window: deque[float] = deque()
 
     def _rng(self, kind: str) -> random.Random:
         rng = self._rngs.get(kind)
@@ -185,6 +192,14 @@ class FaultInjector:
             spec = self.spec
             if not spec.applies_to(api_code):
                 return None
+            if spec.max_rps:
+                moment = time.monotonic()
+                while self._window and self._window[0] <= moment - 1.0:
+                    self._window.popleft()
+                if len(self._window) >= spec.max_rps:
+                    self._count("max_rps")
+                    return 429
+                self._window.append(moment)
             if self._burst_left > 0:
                 self._burst_left -= 1
                 self._count("rate_limit")

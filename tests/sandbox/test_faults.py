@@ -19,7 +19,7 @@ from tests.sandbox.sandbox_http import Running, recharge_biz
 def test_the_spec_grammar_reads_every_key_and_round_trips() -> None:
     text = (
         "latency=20ms,latency_jitter=0.01s,error_before=0.05,error_after=0.05,reset_after=0.02,"
-        "rate_limit=0.1,rate_limit_burst=5,notify_duplicate=0.2,notify_reorder=0.2,only=SFT0502+sft0404"
+        "rate_limit=0.1,rate_limit_burst=5,max_rps=50,notify_duplicate=0.2,notify_reorder=0.2,only=SFT0502+sft0404"
     )
     spec = parse_faults(text)
     assert spec == FaultSpec(
@@ -30,6 +30,7 @@ def test_the_spec_grammar_reads_every_key_and_round_trips() -> None:
         reset_after=0.02,
         rate_limit=0.1,
         rate_limit_burst=5,
+        max_rps=50,
         notify_duplicate=0.2,
         notify_reorder=0.2,
         only=frozenset({"SFT0502", "SFT0404"}),
@@ -52,6 +53,7 @@ def test_the_spec_grammar_reads_every_key_and_round_trips() -> None:
         ("latency=fast", "latency"),
         ("latency=5min", "latency"),
         ("rate_limit_burst=0", "rate_limit_burst"),
+        ("max_rps=0.5", "max_rps"),
         ("only=SFT 0404", "only"),
         ("error_after", "'error_after'"),
         ("error_after=0.1,error_after=0.2", "'error_after'"),
@@ -155,6 +157,16 @@ def test_rate_limit_bursts_answer_429_with_retry_after(sandbox: Running) -> None
     runs = "".join("x" if c == 429 else "." for c in codes).split(".")
     assert {len(r) for r in runs if r} <= {3, 6, 9}  # whole bursts (back to back at most)
     assert codes.count(429) >= 3
+
+
+def test_max_rps_throttles_within_one_second(sandbox: Running) -> None:
+    _set_faults(sandbox, "max_rps=5,only=SFT0403")
+    codes = [sandbox.client.call("SFT0403", {"outOrderNo": "none"})["code"] for _ in range(12)]
+    assert codes[:5] == [404] * 5
+    assert codes.count(429) >= 5
+    assert sandbox.client.admin("GET", "faults")["counts"]["max_rps"] == codes.count(429)
+    time.sleep(1.05)
+    assert sandbox.client.call("SFT0403", {"outOrderNo": "none"})["code"] == 404
 
 
 def test_latency_delays_only_the_named_api_codes(sandbox: Running) -> None:
