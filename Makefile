@@ -48,3 +48,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf .state .mypy_cache .ruff_cache .pytest_cache
+
+# docs/api.md is generated from lingong_core/models; tests/core/test_api_docs.py fails when they drift.
+.PHONY: api-docs
+api-docs: $(STAMP)
+	$(BIN)/python -m lingong_core.models.docgen docs/api.md

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from . import api as api_cmd
 from . import call as call_cmd
 from . import demo as demo_cmd
 from . import keys as keys_cmd
@@ -17,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(api_cmd.app, name="api")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(sandbox_cmd.app, name="sandbox")

@@ -20,6 +20,7 @@ from .errors import (
     TimestampError,
     TransportError,
 )
+from .models.base import ModelValidationError
 from .money import Money, PositiveMoney, SignedMoney, to_money
 from .retry import NO_RETRY, RetryPolicy
 from .signing import SignAlgorithm
@@ -37,6 +38,7 @@ __all__ = [
     "LingongClient",
     "LingongError",
     "LingongSettings",
+    "ModelValidationError",
     "Money",
     "NotFoundError",
     "NotOfferedError",
