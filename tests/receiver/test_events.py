@@ -106,11 +106,15 @@ def test_the_event_id_is_stable_per_notification() -> None:
     assert event_id(MERCHANT_NO, "N1") != event_id("1088000000000009", "N1")
 
 
-def test_the_prefect_emitter_refuses_without_an_api_url(db_path: Any, platform_keys: Keys) -> None:
-    """Without PREFECT_API_URL, Prefect would start a throwaway server that swallows the event."""
+def _prefect_home() -> None:
     # tests/conftest.py points PREFECT_HOME into .state/, which only `make install` creates; Prefect makes
     # the home folder but not its parent, and warns (an error here) if it cannot.
     Path(os.environ.get("PREFECT_HOME", ".state/prefect-tests")).mkdir(parents=True, exist_ok=True)
+
+
+def test_the_prefect_emitter_refuses_without_an_api_url(db_path: Any, platform_keys: Keys) -> None:
+    """Without PREFECT_API_URL, Prefect would start a throwaway server that swallows the event."""
+    _prefect_home()
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with Store(db_path) as store:
@@ -120,3 +124,31 @@ def test_the_prefect_emitter_refuses_without_an_api_url(db_path: Any, platform_k
         assert emitter.available() is None
         with pytest.raises(EmitUnavailableError, match="PREFECT_API_URL"):
             emitter(spec)
+
+
+def test_the_prefect_emitter_hands_prefect_the_event_as_built(db_path: Any, platform_keys: Keys) -> None:
+    """Through prefect.events.emit_event into Prefect's own test client (no server: nothing is sent)."""
+    _prefect_home()
+    from prefect.events.clients import AssertingEventsClient
+    from prefect.events.worker import EventsWorker
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with Store(db_path) as store:
+        spec = build_event(recorded(store, platform_keys, notify_type="3001"))
+    EventsWorker.set_client_override(AssertingEventsClient)
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+            PrefectEmitter()(spec)
+            worker = EventsWorker.instance()
+            worker.drain()
+    finally:
+        EventsWorker.set_client_override(None)
+    assert AssertingEventsClient.last is not None
+    (event,) = AssertingEventsClient.last.events
+    assert event.id == spec.id
+    assert event.event == "lingong.notification.3001"
+    assert event.resource.id == "lingong.settlement.B202403040001"
+    assert event.resource["lingong.notify-no"] == "N2024030416203000000001"
+    assert [(r.id, r.role) for r in event.related] == [("lingong.order.PAY-2024-03-A-0001", "order")]
+    assert event.payload == spec.payload
+    assert event.payload["amount"] == "1234.00"
