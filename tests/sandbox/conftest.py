@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from lingong_core.signing import generate_key_pair
 from lingong_sandbox.server import SandboxServer
 from lingong_sandbox.settings import SandboxSettings
-from tests.sandbox.sandbox_http import RawClient, Receiver, Running, engine_factory, make_settings
+from tests.sandbox.sandbox_http import RawClient, Receiver, Running, make_settings
 
 # --- keys and servers ---------------------------------------------------------------------------------------
 
@@ -44,7 +44,6 @@ def start_sandbox(platform_key: rsa.RSAPrivateKey, merchant_key: rsa.RSAPrivateK
             platform_private_key=platform_key,
             db_path=db_path,
             faults=faults,
-            engine_factory=engine_factory(),
         ).start()
         running = Running(server, RawClient(server.base_url, merchant_key))
         started.append(running)

@@ -1,6 +1,6 @@
 """Helpers for the sandbox's HTTP-level tests: a minimal client that builds and signs the envelope by hand
 (deliberately not the project's client, so the sandbox is checked against the contract rather than against
-our own client's habits), a stand-in engine used until the real one is there, and small utilities.
+our own client's habits), a stand-in for the merchant's notification receiver, and small utilities.
 """
 
 from __future__ import annotations
@@ -16,29 +16,18 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from lingong_core import jsoncodec
 from lingong_core.signing import public_key_to_pem, sign_string
 from lingong_core.timeutil import SHANGHAI
-from lingong_sandbox.db import schema
-from lingong_sandbox.interface import Engine, Notify, PlatformError
 from lingong_sandbox.server import SandboxServer
 from lingong_sandbox.settings import SandboxSettings
 
 MERCHANT_NO = "1088202103120003"
 TAX_BASE = "2000064001"
 TIME_SCALE = 1000.0
-
-
-def real_engine_available() -> bool:
-    try:
-        from lingong_sandbox.engine import Platform  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def stamp(moment: datetime | None = None) -> str:
@@ -125,72 +114,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: floa
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(interval)
-
-
-# --- a stand-in engine, used only while the real one (lingong_sandbox/engine/) is not there -------------------
-
-schema(
-    """
-    CREATE TABLE IF NOT EXISTS fake_recharges (
-        order_no TEXT PRIMARY KEY, out_order_no TEXT UNIQUE, amount TEXT, status TEXT, due REAL
-    )
-    """
-)
-
-
-class FakeEngine:
-    """SFT0404/SFT0403 only: enough to exercise the gateway, replay, background and notifications."""
-
-    def __init__(self, settings: SandboxSettings, *, notify: Notify) -> None:
-        self.settings = settings
-        self.notify = notify
-
-    def handle(self, conn: Any, merchant_no: str, api_code: str, biz: dict[str, Any]) -> dict[str, Any]:
-        if api_code == "SFT0404":
-            out = biz.get("outOrderNo")
-            if not isinstance(out, str) or not out:
-                raise PlatformError(400, "outOrderNo: missing")
-            row = conn.execute("SELECT order_no FROM fake_recharges WHERE out_order_no = ?", (out,)).fetchone()
-            if row:
-                raise PlatformError(409, "outOrderNo already used", orderNo=row[0], outOrderNo=out)
-            (n,) = conn.execute("SELECT COUNT(*) + 1 FROM fake_recharges").fetchone()
-            order_no = f"R{n:08d}"
-            due = time.time() + self.settings.scaled(self.settings.delays.recharge)
-            conn.execute(
-                "INSERT INTO fake_recharges VALUES (?, ?, ?, 'PROCESSING', ?)", (order_no, out, str(biz["amount"]), due)
-            )
-            return {"orderNo": order_no, "outOrderNo": out}
-        if api_code == "SFT0403":
-            row = conn.execute(
-                "SELECT * FROM fake_recharges WHERE out_order_no = ? OR order_no = ?",
-                (biz.get("outOrderNo"), biz.get("orderNo")),
-            ).fetchone()
-            if row is None:
-                raise PlatformError(404, "no such record")
-            return {"orderNo": row["order_no"], "outOrderNo": row["out_order_no"], "status": row["status"]}
-        raise PlatformError(404, f"apiCode: no such apiCode {api_code}")
-
-    def run_due(self, conn: Any, now: datetime) -> int:
-        rows = conn.execute(
-            "SELECT * FROM fake_recharges WHERE status = 'PROCESSING' AND due <= ?", (time.time(),)
-        ).fetchall()
-        for row in rows:
-            conn.execute("UPDATE fake_recharges SET status = 'SUCCESS' WHERE order_no = ?", (row["order_no"],))
-            biz = {"orderNo": row["order_no"], "outOrderNo": row["out_order_no"], "status": "SUCCESS"}
-            self.notify(conn, MERCHANT_NO, "1001", biz)
-        return len(rows)
-
-    def audit(self, conn: Any) -> dict[str, Any]:
-        (n,) = conn.execute("SELECT COUNT(*) FROM fake_recharges").fetchone()
-        return {"recharges": n, "balanced": True}
-
-
-def engine_factory() -> Callable[..., Engine] | None:
-    """None (the real engine) once it exists, else the stand-in."""
-    return None if real_engine_available() else FakeEngine
-
-
-needs_real_engine = pytest.mark.skipif(not real_engine_available(), reason="the business engine has not landed yet")
 
 
 def make_settings(merchant_key: rsa.RSAPrivateKey, **changes: Any) -> SandboxSettings:

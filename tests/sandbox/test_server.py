@@ -22,7 +22,6 @@ from tests.sandbox.sandbox_http import (
     RawClient,
     Receiver,
     Running,
-    needs_real_engine,
     recharge_biz,
     wait_for,
 )
@@ -89,7 +88,6 @@ def test_the_cli_refuses_an_unknown_fault_key(tmp_path: Path) -> None:
     assert "'error_afterr'" in result.stderr
 
 
-@needs_real_engine
 def test_the_cli_serves_with_generated_keys_and_reports_audit_and_faults(tmp_path: Path) -> None:
     with subprocess.Popen(
         [sys.executable, "-m", "lingong_cli.main", "sandbox", "serve", "--port", "0", "--time-scale", "1000"],
@@ -136,9 +134,6 @@ def _drive_the_cli(process: subprocess.Popen[str], tmp_path: Path) -> str:
         faults = _cli(["sandbox", "faults", "--url", url, "--set", "error_after=0.5", "--seed", "3"], tmp_path)
         assert faults.returncode == 0, faults.stderr
         assert jsoncodec.loads(faults.stdout)["spec"] == "error_after=0.5"
-        bad = _cli(["sandbox", "faults", "--url", url, "--set", "nonsense=1"], tmp_path)
-        assert bad.returncode == 1
-        assert "'nonsense'" in bad.stderr
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
