@@ -13,6 +13,7 @@ from lingong_core.signing import generate_key_pair
 # Prefect reads its settings when first imported (nothing above imports it): keep its state inside the
 # project and its server from phoning out, whether pytest runs from `make test` or on its own.
 _STATE = Path(__file__).resolve().parents[1] / ".state"
+(_STATE / "prefect-tests").mkdir(parents=True, exist_ok=True)
 os.environ.setdefault("PREFECT_HOME", str(_STATE / "prefect-tests"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
