@@ -188,6 +188,7 @@ class Notifier:
         return Delivery(response.status_code, text, None)
 
     def _deliver(self, item: Pending, url: str) -> None:
+        self._decided.discard(item.notify_no)  # from now on attempts > 0: the reorder draw is not asked again
         attempt = item.attempts + 1
         result = self._post(item, url)
         deliveries = [(result, False)]

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from lingong_core import jsoncodec
+from lingong_core.signing import load_public_key, verify_envelope
 from lingong_sandbox.engine import codes
 from tests.sandbox.factories import Person, card_no, person, with_bad_check
-from tests.sandbox.sandbox_http import TAX_BASE, RawClient, Running, recharge_biz, wait_for
+from tests.sandbox.sandbox_http import TAX_BASE, RawClient, Receiver, Running, recharge_biz, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -118,3 +119,33 @@ def test_a_settlement_batch_leaves_the_ledger_balanced_and_pays_every_key_once(s
     account = audit["ledger"][TAX_BASE]
     assert Decimal(str(account["balance"])) == Decimal(str(balance["balance"]))
     assert Decimal(str(account["payouts"])) == total
+
+
+def test_a_scripted_failure_refunds_and_notifies_signed_results(sandbox: Running, receiver: Receiver) -> None:
+    client = sandbox.client
+    client.admin("PUT", "settings", {"notifyUrl": receiver.url})
+    good, bad = person(20), person(21)
+    onboard(client, good)
+    onboard(client, bad)
+    fund(client, "5000.00")
+    client.admin("POST", "script-outcome", {"bankCardNo": bad.bank_card_no, "outcome": "FAIL"})
+    answer = settle(client, "BATCH-F", [good.order("F-1", "100.00"), bad.order("F-2", "200.00")])
+    assert answer["code"] == 200, answer
+    batch = wait_for(lambda: (r := client.call("SFT0503", {"outBatchNo": "BATCH-F"}))["status"] == "COMPLETED" and r)
+    assert (batch["successCount"], batch["failCount"]) == (1, 1)
+
+    results = wait_for(lambda: len(r := [b for b in receiver.bodies() if b["notifyType"] == "3001"]) >= 2 and r)
+    platform_key = load_public_key(sandbox.server.platform_public_key_pem)
+    by_key = {}
+    for body in results:
+        verify_envelope(body, platform_key)
+        biz = jsoncodec.loads(body["bizModel"])
+        by_key[biz["outOrderNo"]] = biz["status"]
+    assert by_key == {"F-1": "SUCCESS", "F-2": "FAILED"}
+
+    audit = client.admin("GET", "audit")
+    assert audit["balanced"] is True
+    assert (audit["orders"]["F-1"]["paid"], audit["orders"]["F-2"]["paid"]) == (1, 0)
+    fee = Decimal(str(audit["orders"]["F-1"]["amount"])) * Decimal("0.06")
+    balance = Decimal(str(client.call("SFT0303", {"taxBaseCode": TAX_BASE})["balance"]))
+    assert balance == Decimal("5000.00") - Decimal("100.00") - fee  # the failed order's money came back

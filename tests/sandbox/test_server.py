@@ -17,11 +17,13 @@ import pytest
 
 from lingong_core import jsoncodec
 from lingong_core.signing import load_private_key
+from lingong_sandbox.server import SandboxServer
 from tests.sandbox.sandbox_http import (
     MERCHANT_NO,
     RawClient,
     Receiver,
     Running,
+    make_settings,
     recharge_biz,
     wait_for,
 )
@@ -67,6 +69,44 @@ def test_a_restart_on_the_same_db_file_loses_nothing(
     assert jsoncodec.loads(delivered[0]["bizModel"])["outOrderNo"] == biz["outOrderNo"]
     log = second.client.admin("GET", "requests")["list"]
     assert log[0]["requestNo"] == env["requestNo"]  # the request log kept the first server's calls
+
+
+class _BuggyEngine:
+    """An engine with a bug in it: the gateway must answer 500, log it, and remember nothing."""
+
+    def __init__(self, settings: Any, *, notify: Any) -> None:
+        pass
+
+    def handle(self, conn: Any, merchant_no: str, api_code: str, biz: dict[str, Any]) -> dict[str, Any]:
+        conn.execute("CREATE TABLE IF NOT EXISTS buggy_writes (x)")
+        conn.execute("INSERT INTO buggy_writes VALUES (1)")
+        raise RuntimeError("a bug in the engine")
+
+    def run_due(self, conn: Any, now: Any) -> int:
+        return 0
+
+    def audit(self, conn: Any) -> dict[str, Any]:
+        return {"writes": conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'buggy_writes'").fetchone()[0]}
+
+
+def test_an_internal_bug_answers_500_is_logged_and_remembers_nothing(
+    platform_key: Any, merchant_key: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with SandboxServer(
+        make_settings(merchant_key), platform_private_key=platform_key, engine_factory=_BuggyEngine
+    ) as server:
+        client = RawClient(server.base_url, merchant_key)
+        try:
+            env = client.envelope("SFT0404", recharge_biz())
+            for _ in range(2):  # not stored under the requestNo: the retry reaches the engine again
+                response = client.send(env)
+                assert response.status_code == 500
+                assert jsoncodec.loads(response.content)["code"] == 500
+            assert client.admin("GET", "audit") == {"writes": 0}  # the transaction rolled back
+            assert [e["outcome"] for e in client.admin("GET", "requests")["list"]] == ["error", "error"]
+        finally:
+            client.close()
+    assert any("internal error" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
 def _cli(args: list[str], cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
