@@ -4,6 +4,7 @@ conflict, business-key conflicts, and malformed input that must be a 400 and nev
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -96,6 +97,17 @@ def test_a_reused_request_no_with_other_content_answers_409(sandbox: Running) ->
     assert "requestNo" in answer["msg"]
     other_api = sandbox.client.call("SFT0403", {"outOrderNo": "x"}, request_no=request_no)
     assert other_api["code"] == 409
+
+
+def test_a_request_no_is_remembered_for_its_time_to_live_only(
+    start_sandbox: Callable[..., Running], merchant_key: rsa.RSAPrivateKey
+) -> None:
+    sandbox = start_sandbox(settings=make_settings(merchant_key, request_no_ttl_seconds=1))
+    request_no = str(uuid.uuid4())
+    assert sandbox.client.call("SFT0404", recharge_biz(), request_no=request_no)["code"] == 200
+    assert sandbox.client.call("SFT0404", recharge_biz(), request_no=request_no)["code"] == 409
+    time.sleep(1.1)
+    assert sandbox.client.call("SFT0404", recharge_biz(), request_no=request_no)["code"] == 200
 
 
 def test_a_duplicate_out_order_no_answers_409_with_the_existing_order_no(sandbox: Running) -> None:
