@@ -91,10 +91,10 @@ def recharge_account(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     p = ctx.provider(biz.req("taxBaseCode"))
     return {
         "taxBaseCode": p.tax_base_code,
-        "accountName": p.name,
-        "accountNo": f"7{p.tax_base_code[-6:]}{ctx.merchant_no[-8:]}01",
-        "bankName": ACCOUNT_BANK[0],
-        "bankBranch": ACCOUNT_BANK[1],
+        "payeeAcctType": "BANK",
+        "payeeBankAcctName": p.name,
+        "payeeBankAcctNo": f"7{p.tax_base_code[-6:]}{ctx.merchant_no[-8:]}01",
+        "payeeBankName": f"{ACCOUNT_BANK[0]}（{ACCOUNT_BANK[1]}）",
         "remark": f"转账时请备注商户号 {ctx.merchant_no}",
     }
 
@@ -110,7 +110,7 @@ def ent_view(row: sqlite3.Row) -> dict[str, Any]:
             "bankAcctName": row["bank_acct_name"],
             "bankName": row["bank_name"],
             "bankBranch": row["bank_branch"],
-            "status": row["status"],
+            "bindStatus": row["status"],
             "bindTime": row["bind_time"],
             "unbindTime": row["unbind_time"],
         }
@@ -129,7 +129,7 @@ def bound_ent_account(ctx: Ctx, bank_acct_no: str) -> sqlite3.Row | None:
 @handles("SFT0310")
 def ent_accounts(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     rows = ctx.all("SELECT * FROM eng_ent_account WHERE merchant_no = ? ORDER BY bind_time, bind_no", ctx.merchant_no)
-    status = biz.text("status", required=False, choices=(BOUND, UNBOUND))
+    status = biz.text("bindStatus", required=False, choices=(BOUND, UNBOUND))
     items = [ent_view(r) for r in rows if status is None or r["status"] == status]
     return {"total": len(items), "list": items}
 
@@ -139,7 +139,7 @@ def ent_bind(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     acct_no = biz.req("bankAcctNo", max_len=40, pattern=r"\d{6,32}", rule="must be 6–32 digits")
     acct_name = biz.req("bankAcctName", max_len=128)
     bank_name = biz.req("bankName", max_len=128)
-    branch = biz.text("bankBranch", required=False, max_len=128)
+    branch = biz.text("bankBranch", required=False, max_len=128) or biz.text("bankCode", required=False, max_len=32)
     row = ctx.one("SELECT * FROM eng_ent_account WHERE merchant_no = ? AND bank_acct_no = ?", ctx.merchant_no, acct_no)
     if row is None:
         bind_no = ctx.next_no("EA")

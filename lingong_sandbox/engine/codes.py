@@ -42,13 +42,6 @@ TAX_BASE_UNKNOWN = Code(
     "服务商不存在",
     "`taxBaseCode` is not one of the platform's service providers",
 )
-STATE_NOT_ALLOWED = Code(
-    4002,
-    "STATE_NOT_ALLOWED",
-    "not allowed in the record's current state",
-    "当前状态不允许该操作",
-    "the record exists but its state forbids the operation (e.g. unbinding a card twice)",
-)
 
 # 41xx identity
 ID_CARD_INVALID = Code(

@@ -19,7 +19,7 @@ from lingong_core.timeutil import SHANGHAI
 
 from ..db import schema
 from . import codes, freelancer
-from .base import Ctx, conflict, drop_none, handles, not_found, stamp
+from .base import Ctx, conflict, drop_none, handles, not_found, paged, stamp
 from .fields import Biz
 from .jobs import job
 
@@ -217,11 +217,13 @@ def preview(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 def of_freelancer(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     person = freelancer.person(ctx, biz)
     assert person is not None
-    rows = of_person(ctx, person["freelancer_no"])
+    sql = "SELECT * FROM eng_contract WHERE freelancer_no = ?"
+    params: list[Any] = [person["freelancer_no"]]
     if biz.has("taxBaseCode"):
-        code = biz.req("taxBaseCode")
-        rows = [r for r in rows if r["tax_base_code"] == code]
-    return {"freelancerNo": person["freelancer_no"], "total": len(rows), "list": [view(ctx, r) for r in rows]}
+        sql += " AND tax_base_code = ?"
+        params.append(biz.req("taxBaseCode"))
+    answer = paged(ctx, biz, sql + " ORDER BY create_time, contract_no", tuple(params), lambda r: view(ctx, r))
+    return {"freelancerNo": person["freelancer_no"], **answer}
 
 
 # -- background --------------------------------------------------------------------------------------

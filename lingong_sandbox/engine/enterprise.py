@@ -3,7 +3,8 @@
 Certificates are derived from what was paid: one per person, service provider and calendar month with
 paid (SUCCESS) orders — ``incomeAmount`` their sum, ``taxAmount`` at the sandbox's flat
 :data:`SANDBOX_TAX_RATE` (a stand-in for the provider's assessed rate; the real figure is the tax
-bureau's). A month's certificate is ``ISSUED`` once the month is over, ``PENDING`` before.
+bureau's). A month's certificate is ``ISSUED`` (on the 10th of the next month) once the month is over,
+``PENDING`` before.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from lingong_core.money import CENT
 from lingong_core.timeutil import to_shanghai
 
 from . import identity
-from .base import Ctx, handles, paged, yuan
+from .base import Ctx, drop_none, handles, paged, yuan
 from .fields import Biz
 
 SANDBOX_TAX_RATE = Decimal("0.0100")
@@ -79,8 +80,10 @@ def certificates(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
     def render(row: sqlite3.Row) -> dict[str, Any]:
         income = yuan(row["income_fen"])
+        issued = row["month"] < current
+        number = f"TC{row['tax_base_code'][-4:]}{row['month'].replace('-', '')}{row['freelancer_no'][-8:]}"
         return {
-            "certificateNo": f"TC{row['tax_base_code'][-4:]}{row['month'].replace('-', '')}{row['freelancer_no'][-8:]}",
+            "certificateNo": number,
             "freelancerNo": row["freelancer_no"],
             "name": mask_name(row["name"]),
             "idCardNo": mask_id(row["id_card_no"]),
@@ -89,7 +92,14 @@ def certificates(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             "orderCount": row["order_count"],
             "incomeAmount": income,
             "taxAmount": _tax(income),
-            "status": "ISSUED" if row["month"] < current else "PENDING",
+            "status": "ISSUED" if issued else "PENDING",
+            "issueTime": f"{_next_month(row['month'])}-10 10:00:00" if issued else None,
+            "fileUrl": f"https://sandbox.lingong.local/tax-certificates/{number}.pdf" if issued else None,
         }
 
-    return paged(ctx, biz, sql, tuple(params), render)
+    return paged(ctx, biz, sql, tuple(params), lambda r: drop_none(render(r)))
+
+
+def _next_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year + mon // 12}-{mon % 12 + 1:02d}"

@@ -388,6 +388,9 @@ def unbind_card(ctx: Ctx, biz: Biz) -> dict[str, Any]:
         card = ctx.one(
             "SELECT * FROM eng_card WHERE merchant_no = ? AND bind_no = ?", ctx.merchant_no, biz.req("bindNo")
         )
+    elif not (biz.has("idCardNo") or biz.has("freelancerNo")):
+        number = bins.check_format(biz.req("bankCardNo", max_len=32))
+        card = ctx.one("SELECT * FROM eng_card WHERE merchant_no = ? AND bank_card_no = ?", ctx.merchant_no, number)
     else:
         row = person(ctx, biz)
         assert row is not None

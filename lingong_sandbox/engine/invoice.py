@@ -10,7 +10,9 @@ Application states: ``APPLIED → ISSUED | REJECTED | CANCELLED``. After ``delay
 background issues it (invoice numbers of 20 digits, one per :data:`MAX_PER_INVOICE` yuan) or rejects
 it (rate ``outcomes.invoice_reject_rate``, or a script on ``outApplyNo``), and notification 9001 goes
 out. A rejected or cancelled application releases its amount. SFT0611 cancels an APPLIED one (4603
-otherwise). ``outApplyNo`` is unique per merchant (409 with ``applyNo``).
+otherwise). ``outApplyNo`` is unique per merchant (409 with ``applyNo``). Quota accounts (SFT0609/0610), one
+per provider: ``totalQuota`` earned, ``usedQuota`` issued, ``frozenQuota`` applied and pending,
+``availableQuota`` what SFT0605 would still accept.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ schema(
         issue_time TEXT,
         reject_reason TEXT,
         cancel_time TEXT,
+        cancel_reason TEXT,
         UNIQUE (merchant_no, out_apply_no)
     );
     CREATE TABLE IF NOT EXISTS eng_invoice_batch (
@@ -355,25 +358,37 @@ def _quota(ctx: Ctx, provider: ServiceProvider) -> dict[str, Any]:
         )
     )
     return {
+        "quotaAcctNo": quota_acct_no(ctx, provider),
         "taxBaseCode": provider.tax_base_code,
         "taxBaseName": provider.name,
-        "totalAmount": yuan(int(earned[0]) if earned else 0),
-        "appliedAmount": yuan(sums.get(APPLIED, 0)),
-        "issuedAmount": yuan(sums.get(ISSUED, 0)),
-        "usedAmount": yuan(sums.get(APPLIED, 0) + sums.get(ISSUED, 0)),
-        "availableAmount": yuan(available),
+        "totalQuota": yuan(int(earned[0]) if earned else 0),
+        "usedQuota": yuan(sums.get(ISSUED, 0)),
+        "frozenQuota": yuan(sums.get(APPLIED, 0)),
+        "availableQuota": yuan(available),
     }
+
+
+def quota_acct_no(ctx: Ctx, provider: ServiceProvider) -> str:
+    return f"QA{provider.tax_base_code}{ctx.merchant_no[-6:]}"
 
 
 @handles("SFT0609")
 def quota_accounts(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    items = [_quota(ctx, p) for p in ctx.settings.providers]
+    chosen = [ctx.provider(biz.req("taxBaseCode"))] if biz.has("taxBaseCode") else ctx.settings.providers
+    items = [_quota(ctx, p) for p in chosen]
     return {"total": len(items), "list": items}
 
 
 @handles("SFT0610")
 def quota_account(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    return _quota(ctx, ctx.provider(biz.req("taxBaseCode")))
+    biz.one_of("quotaAcctNo", "taxBaseCode")
+    if biz.has("taxBaseCode"):
+        return _quota(ctx, ctx.provider(biz.req("taxBaseCode")))
+    wanted = biz.req("quotaAcctNo")
+    for provider in ctx.settings.providers:
+        if quota_acct_no(ctx, provider) == wanted:
+            return _quota(ctx, provider)
+    raise not_found("no quota account with this quotaAcctNo")
 
 
 @handles("SFT0611")
@@ -381,9 +396,10 @@ def cancel(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     row = _find(ctx, biz)
     if row["status"] == APPLIED:
         ctx.exec(
-            "UPDATE eng_invoice SET status = ?, cancel_time = ? WHERE apply_no = ? AND status = ?",
+            "UPDATE eng_invoice SET status = ?, cancel_time = ?, cancel_reason = ? WHERE apply_no = ? AND status = ?",
             CANCELLED,
             ctx.stamp,
+            biz.text("reason", required=False, max_len=256),
             row["apply_no"],
             APPLIED,
         )

@@ -3,7 +3,8 @@
 A campaign has a budget, a service provider and a date range; ``outCampaignNo`` is unique per merchant
 (409 with ``campaignNo``). A settlement that names a ``campaignNo`` is a marketing batch: the same rules
 as any payout, plus the campaign must exist for the provider (4901), be running today (4903), and
-have budget left for the batch (4902: accepted, processing and paid orders count against it).
+have budget left for the batch (4902: accepted, processing and paid orders count against it; a
+campaign without ``budgetAmount`` has no cap).
 SFT0503/0504 answer marketing batches like any other, with ``settleType`` ``MARKETING``.
 """
 
@@ -17,7 +18,7 @@ from lingong_core.timeutil import to_shanghai
 
 from ..db import schema
 from . import codes
-from .base import Ctx, conflict, handles, to_fen, yuan
+from .base import Ctx, conflict, drop_none, handles, to_fen, yuan
 from .fields import Biz, bad
 
 ACTIVE = "ACTIVE"
@@ -31,7 +32,7 @@ schema(
         out_campaign_no TEXT NOT NULL,
         campaign_name TEXT NOT NULL,
         tax_base_code TEXT NOT NULL,
-        budget_fen INTEGER NOT NULL,
+        budget_fen INTEGER,
         start_date TEXT NOT NULL,
         end_date TEXT NOT NULL,
         description TEXT,
@@ -71,6 +72,8 @@ def used_fen(ctx: Ctx, campaign_no: str) -> int:
 def require_budget(ctx: Ctx, campaign_no: str, total: Decimal) -> None:
     row = _get(ctx, campaign_no)
     assert row is not None
+    if row["budget_fen"] is None:
+        return
     used = used_fen(ctx, campaign_no)
     if used + to_fen(total) > int(row["budget_fen"]):
         raise codes.CAMPAIGN_BUDGET_EXCEEDED.error(
@@ -83,7 +86,7 @@ def create_campaign(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     out_campaign_no = biz.req("outCampaignNo")
     name = biz.req("campaignName", max_len=128)
     code = biz.req("taxBaseCode")
-    budget = biz.amount("budgetAmount")
+    budget = biz.money("budgetAmount", required=False)
     start = biz.req("startDate", pattern=DATE, rule="must be yyyy-MM-dd")
     end = biz.req("endDate", pattern=DATE, rule="must be yyyy-MM-dd")
     if end < start:
@@ -107,17 +110,19 @@ def create_campaign(ctx: Ctx, biz: Biz) -> dict[str, Any]:
         out_campaign_no,
         name,
         code,
-        to_fen(budget),
+        to_fen(budget) if budget is not None else None,
         start,
         end,
         biz.text("description", required=False, max_len=1000),
         ACTIVE,
         ctx.stamp,
     )
-    return {
-        "campaignNo": campaign_no,
-        "outCampaignNo": out_campaign_no,
-        "taxBaseCode": code,
-        "budgetAmount": budget,
-        "status": ACTIVE,
-    }
+    return drop_none(
+        {
+            "campaignNo": campaign_no,
+            "outCampaignNo": out_campaign_no,
+            "taxBaseCode": code,
+            "budgetAmount": budget,
+            "status": ACTIVE,
+        }
+    )

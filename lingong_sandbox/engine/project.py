@@ -2,8 +2,8 @@
 
 ``outProjectNo`` is unique per merchant (409 with ``projectNo``). A settlement may name a
 ``projectNo`` (4701 if unknown or deleted). A project that batches were paid under cannot be deleted
-(4702). A confirmation sheet (项目确认单) records that a project's work — optionally one batch's —
-was accepted; ``outConfirmNo``, when given, is unique per merchant (409 with ``confirmNo``).
+(4702). A confirmation sheet (项目确认单) records that the work one batch paid for under the project was
+accepted; there is one per (project, batch) (409 with ``confirmNo``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from . import codes
 from .base import Ctx, conflict, drop_none, handles, not_found, paged, to_fen, yuan
 from .fields import Biz
 
-ACTIVE, DELETED, CONFIRMED = "ACTIVE", "DELETED", "CONFIRMED"
+ACTIVE, FINISHED, DELETED, CONFIRMED = "ACTIVE", "FINISHED", "DELETED", "CONFIRMED"
 DATE = r"\d{4}-\d{2}-\d{2}"
 
 schema(
@@ -40,14 +40,15 @@ schema(
     CREATE TABLE IF NOT EXISTS eng_project_confirm (
         confirm_no TEXT PRIMARY KEY,
         merchant_no TEXT NOT NULL,
-        out_confirm_no TEXT,
         project_no TEXT NOT NULL,
-        batch_no TEXT,
-        amount_fen INTEGER,
-        content TEXT,
+        batch_no TEXT NOT NULL,
+        amount_fen INTEGER NOT NULL,
+        confirm_date TEXT NOT NULL,
+        content TEXT NOT NULL,
+        attachment_url TEXT,
         status TEXT NOT NULL,
         confirm_time TEXT NOT NULL,
-        UNIQUE (merchant_no, out_confirm_no)
+        UNIQUE (merchant_no, project_no, batch_no)
     )
     """
 )
@@ -145,7 +146,12 @@ def create(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 def list_projects(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     sql = "SELECT * FROM eng_project WHERE merchant_no = ?"
     params: list[Any] = [ctx.merchant_no]
-    status = biz.text("status", required=False, choices=(ACTIVE, DELETED))
+    if biz.has("taxBaseCode"):
+        code = biz.req("taxBaseCode")
+        ctx.provider(code)
+        sql += " AND tax_base_code = ?"
+        params.append(code)
+    status = biz.text("status", required=False, choices=(ACTIVE, FINISHED, DELETED))
     if status:
         sql += " AND status = ?"
         params.append(status)
@@ -182,50 +188,44 @@ def confirm(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     from . import settlement
 
     project = require(ctx, biz.req("projectNo"))
-    out_confirm_no = biz.text("outConfirmNo", required=False)
-    if out_confirm_no is not None:
-        existing = ctx.one(
-            "SELECT confirm_no FROM eng_project_confirm WHERE merchant_no = ? AND out_confirm_no = ?",
-            ctx.merchant_no,
-            out_confirm_no,
-        )
-        if existing is not None:
-            raise conflict(
-                f"outConfirmNo {out_confirm_no}", confirmNo=existing["confirm_no"], outConfirmNo=out_confirm_no
-            )
-    batch = None
-    if biz.has("batchNo") or biz.has("outBatchNo"):
-        batch = settlement.find_batch(ctx, biz)
-    amount_fen = None
-    if batch is not None:
-        counts = settlement.batch_counts(ctx, batch["batch_no"])
-        amount_fen = to_fen(counts["successAmount"])
-    content = biz.text("confirmContent", required=False, max_len=2000) or biz.text(
-        "content", required=False, max_len=2000
+    batch = settlement.find_batch(ctx, biz)
+    confirm_date = biz.req("confirmDate", pattern=DATE, rule="must be yyyy-MM-dd")
+    content = biz.req("confirmContent", max_len=2000)
+    attachment = biz.text("attachmentUrl", required=False, max_len=500)
+    existing = ctx.one(
+        "SELECT confirm_no FROM eng_project_confirm WHERE merchant_no = ? AND project_no = ? AND batch_no = ?",
+        ctx.merchant_no,
+        project["project_no"],
+        batch["batch_no"],
     )
+    if existing is not None:
+        raise conflict(
+            f"a confirmation sheet exists for project {project['project_no']} and batch {batch['batch_no']}",
+            confirmNo=existing["confirm_no"],
+        )
+    amount_fen = to_fen(settlement.batch_counts(ctx, batch["batch_no"])["successAmount"])
     confirm_no = ctx.next_no("PC")
     ctx.exec(
-        "INSERT INTO eng_project_confirm (confirm_no, merchant_no, out_confirm_no, project_no, batch_no, amount_fen,"
-        " content, status, confirm_time) VALUES (?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO eng_project_confirm (confirm_no, merchant_no, project_no, batch_no, amount_fen, confirm_date,"
+        " content, attachment_url, status, confirm_time) VALUES (?,?,?,?,?,?,?,?,?,?)",
         confirm_no,
         ctx.merchant_no,
-        out_confirm_no,
         project["project_no"],
-        batch["batch_no"] if batch is not None else None,
+        batch["batch_no"],
         amount_fen,
+        confirm_date,
         content,
+        attachment,
         CONFIRMED,
         ctx.stamp,
     )
-    return drop_none(
-        {
-            "confirmNo": confirm_no,
-            "outConfirmNo": out_confirm_no,
-            "projectNo": project["project_no"],
-            "batchNo": batch["batch_no"] if batch is not None else None,
-            "amount": yuan(amount_fen) if amount_fen is not None else None,
-            "status": CONFIRMED,
-            "confirmTime": ctx.stamp,
-            "confirmUrl": f"https://sandbox.lingong.local/projects/{project['project_no']}/confirmations/{confirm_no}.pdf",
-        }
-    )
+    return {
+        "confirmNo": confirm_no,
+        "projectNo": project["project_no"],
+        "batchNo": batch["batch_no"],
+        "outBatchNo": batch["out_batch_no"],
+        "amount": yuan(amount_fen),
+        "confirmDate": confirm_date,
+        "status": CONFIRMED,
+        "confirmTime": ctx.stamp,
+    }

@@ -57,6 +57,12 @@ def refunds(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     if biz.has("outBatchNo"):
         sql += " AND b.out_batch_no = ?"
         params.append(biz.req("outBatchNo"))
+    if biz.has("orderNo"):
+        sql += " AND r.order_no = ?"
+        params.append(biz.req("orderNo"))
+    if biz.has("outOrderNo"):
+        sql += " AND o.out_order_no = ?"
+        params.append(biz.req("outOrderNo"))
     kind = biz.text("refundType", required=False, choices=("FAILED", "BOUNCED"))
     if kind:
         sql += " AND r.refund_type = ?"

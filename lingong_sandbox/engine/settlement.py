@@ -32,7 +32,7 @@ from ..db import schema
 from ..interface import PlatformError
 from ..settings import ServiceProvider
 from . import bins, codes, contract, fees, freelancer, identity, ledger
-from .base import Ctx, conflict, drop_none, handles, not_found, paged, to_fen, yuan
+from .base import Ctx, conflict, drop_none, handles, not_found, paged, stamp, to_fen, yuan
 from .fields import Biz, bad
 from .jobs import BOUNCE, FAIL, job, rolled, take_script
 from .jobs import SUCCESS as OK
@@ -182,7 +182,13 @@ def month_used(ctx: Ctx, id_card_no: str, tax_base_code: str, month: str) -> int
 
 
 def check_lines(
-    ctx: Ctx, provider: ServiceProvider, lines: list[Line], *, card: str, contract_needed: bool = True
+    ctx: Ctx,
+    provider: ServiceProvider,
+    lines: list[Line],
+    *,
+    card: str,
+    contract_needed: bool = True,
+    month: str | None = None,
 ) -> None:
     """Apply the rules to every line; a broken rule is recorded in ``line.fail`` (first one wins).
 
@@ -190,7 +196,7 @@ def check_lines(
     required), or ``"none"`` (no card in the request).
     """
     today = to_shanghai(ctx.now).date()
-    month = month_of(ctx)
+    month = month or month_of(ctx)
     running: dict[str, int] = {}
     for line in lines:
         line.fee = fees.order_fee(line.amount, provider)
@@ -363,27 +369,23 @@ def _header(ctx: Ctx, biz: Biz) -> tuple[str, str, ServiceProvider]:
     return out_batch_no, code, ctx.provider(code)
 
 
-def _create_batch(
+def _new_batch(
     ctx: Ctx,
-    biz: Biz,
     out_batch_no: str,
     provider: ServiceProvider,
-    lines: list[Line],
     *,
     kind: str,
     status: str,
-    order_status: str,
     project_no: str | None,
     campaign_no: str | None,
     period: str | None,
-) -> sqlite3.Row:
-    total = sum((line.amount for line in lines), Decimal("0.00"))
-    fee = fees.batch_fee((line.amount for line in lines), provider)
+    remark: str | None,
+) -> str:
     batch_no = ctx.next_no("B")
     ctx.exec(
         "INSERT INTO eng_batch (batch_no, merchant_no, out_batch_no, tax_base_code, kind, project_no, campaign_no,"
         " period, remark, status, order_count, total_fen, service_fen, create_time, complete_time)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " VALUES (?,?,?,?,?,?,?,?,?,?,0,0,0,?,?)",
         batch_no,
         ctx.merchant_no,
         out_batch_no,
@@ -392,64 +394,72 @@ def _create_batch(
         project_no,
         campaign_no,
         period,
-        biz.text("remark", required=False, max_len=256),
+        remark,
         status,
-        len(lines),
-        to_fen(total),
-        to_fen(fee),
         ctx.stamp,
         ctx.stamp if status == COMPLETED else None,
     )
-    month = month_of(ctx)
-    for line in lines:
-        person = line.extra["person"]
-        order_no = ctx.next_no()
-        ctx.exec(
-            "INSERT INTO eng_order (order_no, merchant_no, batch_no, out_order_no, tax_base_code, freelancer_no, name,"
-            " id_card_no, mobile, bank_card_no, bank_name, amount_fen, service_fen, status, month, remark, create_time,"
-            " complete_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            order_no,
-            ctx.merchant_no,
-            batch_no,
-            line.out_order_no,
-            provider.tax_base_code,
-            person["freelancer_no"],
-            person["name"],
-            person["id_card_no"],
-            line.mobile,
-            line.bank_card_no,
-            line.bank_name,
-            to_fen(line.amount),
-            to_fen(line.fee),
-            order_status,
-            month,
-            line.remark,
-            ctx.stamp,
-            ctx.stamp if order_status == SUCCESS else None,
-        )
-        ledger.post(
-            ctx,
-            provider.tax_base_code,
-            ledger.PAYOUT,
-            -to_fen(line.amount),
-            ref_no=order_no,
-            out_ref_no=line.out_order_no,
-            biz_no=batch_no,
-            remark="佣金结算",
-        )
-        ledger.post(
-            ctx,
-            provider.tax_base_code,
-            ledger.SERVICE_FEE,
-            -to_fen(line.fee),
-            ref_no=order_no,
-            out_ref_no=line.out_order_no,
-            biz_no=batch_no,
-            remark="服务费",
-        )
-    row = ctx.one("SELECT * FROM eng_batch WHERE batch_no = ?", batch_no)
-    assert row is not None
-    return row
+    return batch_no
+
+
+def _add_order(
+    ctx: Ctx, batch_no: str, provider: ServiceProvider, line: Line, *, status: str, month: str, paid_at: str | None
+) -> str:
+    """Record one order of the batch and take its amount and fee out of the account."""
+    person = line.extra["person"]
+    order_no = ctx.next_no()
+    ctx.exec(
+        "INSERT INTO eng_order (order_no, merchant_no, batch_no, out_order_no, tax_base_code, freelancer_no, name,"
+        " id_card_no, mobile, bank_card_no, bank_name, amount_fen, service_fen, status, month, remark, create_time,"
+        " complete_time) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        order_no,
+        ctx.merchant_no,
+        batch_no,
+        line.out_order_no,
+        provider.tax_base_code,
+        person["freelancer_no"],
+        person["name"],
+        person["id_card_no"],
+        line.mobile,
+        line.bank_card_no,
+        line.bank_name,
+        to_fen(line.amount),
+        to_fen(line.fee),
+        status,
+        month,
+        line.remark,
+        ctx.stamp,
+        paid_at,
+    )
+    ctx.exec(
+        "UPDATE eng_batch SET order_count = order_count + 1, total_fen = total_fen + ?, service_fen = service_fen + ?"
+        " WHERE batch_no = ?",
+        to_fen(line.amount),
+        to_fen(line.fee),
+        batch_no,
+    )
+    code = provider.tax_base_code
+    ledger.post(
+        ctx,
+        code,
+        ledger.PAYOUT,
+        -to_fen(line.amount),
+        ref_no=order_no,
+        out_ref_no=line.out_order_no,
+        biz_no=batch_no,
+        remark="佣金结算",
+    )
+    ledger.post(
+        ctx,
+        code,
+        ledger.SERVICE_FEE,
+        -to_fen(line.fee),
+        ref_no=order_no,
+        out_ref_no=line.out_order_no,
+        biz_no=batch_no,
+        remark="服务费",
+    )
+    return order_no
 
 
 def _batch_answer(row: sqlite3.Row) -> dict[str, Any]:
@@ -493,58 +503,108 @@ def settle(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
         marketing.require_budget(ctx, campaign_no, total)
     require_balance(ctx, code, total + fees.batch_fee((line.amount for line in lines), provider))
-    row = _create_batch(
+    batch_no = _new_batch(
         ctx,
-        biz,
         out_batch_no,
         provider,
-        lines,
         kind=KIND_MARKETING if campaign_no else KIND_SETTLEMENT,
         status=ACCEPTED,
-        order_status=ACCEPTED,
         project_no=project_no,
         campaign_no=campaign_no,
         period=period,
+        remark=biz.text("remark", required=False, max_len=256),
     )
+    month = month_of(ctx)
+    for line in lines:
+        _add_order(ctx, batch_no, provider, line, status=ACCEPTED, month=month, paid_at=None)
+    row = ctx.one("SELECT * FROM eng_batch WHERE batch_no = ?", batch_no)
+    assert row is not None
     ctx.schedule("settle_start", row["batch_no"], ctx.settings.delays.settlement_start)
-    return _batch_answer(row)
+    answer = _batch_answer(row)
+    if campaign_no is not None:
+        answer["campaignNo"] = campaign_no
+    return answer
 
 
 @handles("SFT0510")
 def sync(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    """Settlement data sync: payouts already made through the provider's channel, recorded as paid.
+    """Settlement data sync: one payout already made through the provider's channel, recorded as paid.
 
-    The same rules as SFT0502 apply, except that a card, when given, need not be bound; the amounts and
-    fees leave the account as for a settlement and the batch is COMPLETED at once (no notifications).
+    The rules of SFT0502 apply, except that the card, when given, need not be bound. The merchant
+    reports the fee it was charged (``serviceAmount``); amount and fee leave the account as for a
+    settlement, and the order is SUCCESS at once (no notification). Orders with the same
+    ``outBatchNo`` are gathered in one COMPLETED batch of kind SYNC (without one, each order gets its
+    own, ``outBatchNo`` ``SYNC-<outOrderNo>``), which can then be invoiced like any other.
     """
-    out_batch_no, code, provider = _header(ctx, biz)
-    lines = parse_lines(ctx, biz, need_out=True, need_name=True, need_card=False)
-    no_duplicate_keys(lines)
-    existing_order_keys(ctx, lines)
-    project_no, campaign_no, period = _references(ctx, biz, code)
+    from . import recharge
+
+    out_order_no = biz.req("outOrderNo")
+    code = biz.req("taxBaseCode")
+    out_batch_no = biz.text("outBatchNo", required=False) or f"SYNC-{out_order_no}"
+    line = Line(
+        index=0,
+        out_order_no=out_order_no,
+        name=biz.req("name", max_len=50),
+        id_card_no=biz.req("idCardNo", max_len=32),
+        mobile=biz.text("mobile", required=False, max_len=20),
+        bank_card_no=biz.text("bankCardNo", required=False, max_len=32),
+        amount=biz.amount("amount"),
+        remark=biz.text("remark", required=False, max_len=256),
+    )
+    service = biz.amount("serviceAmount", positive=False)
+    pay_time = biz.when("payTime", required=True)
+    assert pay_time is not None
+    channel = biz.text("payChannelCode", required=False)
     biz.integer("openInvoiceModel", default=0, choices=(0, 1, 2))
-    check_lines(ctx, provider, lines, card="optional")
-    refuse_if_any(lines)
-    total = sum((line.amount for line in lines), Decimal("0.00"))
+    existing_order_keys(ctx, [line])
+    provider = ctx.provider(code)
+    if channel is not None and channel not in recharge.PAY_CHANNELS:
+        raise codes.PAY_CHANNEL_UNKNOWN.error(f"payChannelCode {channel}")
+    batch = ctx.one("SELECT * FROM eng_batch WHERE merchant_no = ? AND out_batch_no = ?", ctx.merchant_no, out_batch_no)
+    if batch is not None and (batch["kind"] != KIND_SYNC or batch["tax_base_code"] != code):
+        raise conflict(f"outBatchNo {out_batch_no} belongs to another batch", batchNo=batch["batch_no"])
+    project_no, campaign_no, _ = _references(ctx, biz, code)
+    check_lines(ctx, provider, [line], card="optional", month=f"{to_shanghai(pay_time):%Y-%m}")
+    refuse_if_any([line])
+    line.fee = service
     if campaign_no is not None:
         from . import marketing
 
-        marketing.require_budget(ctx, campaign_no, total)
-    require_balance(ctx, code, total + fees.batch_fee((line.amount for line in lines), provider))
-    row = _create_batch(
-        ctx,
-        biz,
-        out_batch_no,
-        provider,
-        lines,
-        kind=KIND_SYNC,
-        status=COMPLETED,
-        order_status=SUCCESS,
-        project_no=project_no,
-        campaign_no=campaign_no,
-        period=period,
+        marketing.require_budget(ctx, campaign_no, line.amount)
+    require_balance(ctx, code, line.amount + line.fee)
+    if batch is None:
+        batch_no = _new_batch(
+            ctx,
+            out_batch_no,
+            provider,
+            kind=KIND_SYNC,
+            status=COMPLETED,
+            project_no=project_no,
+            campaign_no=campaign_no,
+            period=None,
+            remark=None,
+        )
+    else:
+        batch_no = batch["batch_no"]
+    paid_at = stamp(pay_time)
+    order_no = _add_order(
+        ctx, batch_no, provider, line, status=SUCCESS, month=f"{to_shanghai(pay_time):%Y-%m}", paid_at=paid_at
     )
-    return _batch_answer(row)
+    ctx.exec(
+        "UPDATE eng_batch SET complete_time = MAX(COALESCE(complete_time, ''), ?) WHERE batch_no = ?",
+        ctx.stamp,
+        batch_no,
+    )
+    return drop_none(
+        {
+            "orderNo": order_no,
+            "outOrderNo": out_order_no,
+            "batchNo": batch_no,
+            "outBatchNo": out_batch_no,
+            "status": SUCCESS,
+            "campaignNo": campaign_no,
+        }
+    )
 
 
 # -- queries -----------------------------------------------------------------------------------------
@@ -562,6 +622,8 @@ def find_batch(ctx: Ctx, biz: Biz) -> sqlite3.Row:
         )
     if row is None:
         raise not_found("no settlement batch with this outBatchNo/batchNo")
+    if biz.has("campaignNo") and row["campaign_no"] != biz.req("campaignNo"):
+        raise not_found("no marketing batch with this outBatchNo/batchNo for the campaignNo")
     return row
 
 
@@ -641,7 +703,10 @@ def query_batch_orders(ctx: Ctx, biz: Biz) -> dict[str, Any]:
         sql += " AND status = ?"
         params.append(status)
     answer = paged(ctx, biz, sql + " ORDER BY order_no", tuple(params), lambda r: order_view(r, batch))
-    return {"batchNo": batch["batch_no"], "outBatchNo": batch["out_batch_no"], "status": batch["status"], **answer}
+    head = {"batchNo": batch["batch_no"], "outBatchNo": batch["out_batch_no"], "status": batch["status"]}
+    if batch["campaign_no"]:
+        head["campaignNo"] = batch["campaign_no"]
+    return {**head, **answer}
 
 
 def find_order(ctx: Ctx, biz: Biz) -> sqlite3.Row:
@@ -688,6 +753,7 @@ def receipt(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             "payeeBankName": row["bank_name"],
             "amount": yuan(row["amount_fen"]),
             "payTime": row["complete_time"],
+            "receiptTime": row["complete_time"],
             "receiptUrl": f"https://sandbox.lingong.local/receipts/{receipt_no}.pdf",
         }
     )

@@ -9,8 +9,9 @@ number — are answered with their 4xxx code instead: when every issue the model
 field, the engine's own checks decide (a bad ID checksum is 4101 whichever layer noticed it first,
 and SFT0501 can still report one bad order without refusing the call).
 
-When the catalogue (or a model in it) is missing or broken, the hand checks in :mod:`.fields` stand
-alone.
+A request carrying ``campaignNo`` to SFT0502/0503/0504/0510 is held to the marketing form
+(``MARKETING_CATALOGUE``). When the catalogue (or a model in it) is missing or broken, the hand checks
+in :mod:`.fields` stand alone.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from lingong_core.errors import InputError
 from lingong_core.masking import scrub
+from lingong_core.operations import MARKETING_SETTLEMENT_CODES
 
 from ..interface import PlatformError
 
@@ -34,14 +36,15 @@ SEMANTIC_FIELDS = frozenset({"idCardNo", "mobile", "bankCardNo", "name"})
 
 
 @cache
-def request_model(api_code: str) -> type[BaseModel] | None:
-    """The request model for ``api_code`` from the catalogue, or None."""
+def request_model(api_code: str, marketing: bool = False) -> type[BaseModel] | None:
+    """The request model for ``api_code`` (its marketing form if ``marketing``) from the catalogue, or None."""
     try:
-        from lingong_core.models.catalogue import CATALOGUE
+        from lingong_core.models import catalogue
     except Exception:  # the catalogue may not exist yet, or fail to import while it is being written
         return None
     try:
-        spec = CATALOGUE.get(api_code)
+        table = getattr(catalogue, "MARKETING_CATALOGUE", {}) if marketing else catalogue.CATALOGUE
+        spec = table.get(api_code)
         model = getattr(spec, "request", None) if spec is not None else None
     except Exception:
         return None
@@ -53,7 +56,8 @@ def normalise(api_code: str, biz: dict[str, Any]) -> dict[str, Any]:
 
     Raises :class:`PlatformError` (400) when the model refuses the shape.
     """
-    model = request_model(api_code)
+    marketing = "campaignNo" in biz and api_code in MARKETING_SETTLEMENT_CODES
+    model = request_model(api_code, marketing)
     if model is None:
         return biz
     try:

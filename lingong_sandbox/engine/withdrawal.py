@@ -3,8 +3,9 @@
 SFT0412 takes the amount out of the provider account at once (ledger WITHDRAWAL −) and the order is
 ``PROCESSING``; after ``delays.withdrawal`` it is ``SUCCESS``, or ``FAILED`` when a script says so
 (``business_key`` = ``outWithdrawNo``), in which case the amount comes back (WITHDRAWAL +). The target
-must be an enterprise bank account bound with SFT0311 (4801); ``bankAcctNo`` may be left out when
-exactly one is bound. ``outWithdrawNo`` is unique per merchant (409 with ``withdrawNo``).
+must be an enterprise bank account bound with SFT0311 (4801), named by its ``bindNo`` (or its
+``bankAcctNo``); either may be left out when exactly one account is bound. ``outWithdrawNo`` is
+unique per merchant (409 with ``withdrawNo``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _view(row: sqlite3.Row) -> dict[str, Any]:
             "bankName": row["bank_name"],
             "status": row["status"],
             "remark": row["remark"],
-            "createTime": row["create_time"],
+            "applyTime": row["create_time"],
             "completeTime": row["complete_time"],
             "failMsg": row["fail_msg"],
         }
@@ -70,6 +71,7 @@ def apply(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     out_withdraw_no = biz.req("outWithdrawNo")
     code = biz.req("taxBaseCode")
     amount = biz.amount("amount")
+    bind_no = biz.text("bindNo", required=False)
     acct_no = biz.text("bankAcctNo", required=False, max_len=40)
     remark = biz.text("remark", required=False, max_len=256)
     existing = ctx.one(
@@ -82,7 +84,14 @@ def apply(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             f"outWithdrawNo {out_withdraw_no}", withdrawNo=existing["withdraw_no"], outWithdrawNo=out_withdraw_no
         )
     ctx.provider(code)
-    if acct_no is not None:
+    if bind_no is not None:
+        target = ctx.one(
+            "SELECT * FROM eng_ent_account WHERE merchant_no = ? AND bind_no = ? AND status = ?",
+            ctx.merchant_no,
+            bind_no,
+            BOUND,
+        )
+    elif acct_no is not None:
         target = bound_ent_account(ctx, acct_no)
     else:
         bound = ctx.all("SELECT * FROM eng_ent_account WHERE merchant_no = ? AND status = ?", ctx.merchant_no, BOUND)

@@ -18,7 +18,7 @@ from lingong_sandbox.engine import bins
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
-REGIONS = ("110101", "310101", "440305", "330106", "510104", "420102", "320102", "370102")
+REGIONS = ("110101", "110105", "310101", "310104", "120101", "440305", "330106", "510104")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = (
     "伟",
@@ -175,6 +175,10 @@ class Rig:
         self.db = Database.open(":memory:")
         self.merchant_no = merchant_no or self.settings.merchant.merchant_no
 
+    def person(self, i: int, *, age: int = 30) -> Person:
+        """The i-th test person, ``age`` years old on the rig's clock."""
+        return person(i, age=age, today=self.clock.now.date())
+
     def call(self, api_code: str, biz: dict[str, Any]) -> dict[str, Any]:
         with self.db.transaction() as conn:
             return self.platform.handle(conn, self.merchant_no, api_code, biz)
@@ -232,3 +236,7 @@ class Rig:
 
     def balance(self, tax_base_code: str = PROVIDER_A) -> Decimal:
         return Decimal(self.call("SFT0303", {"taxBaseCode": tax_base_code})["balance"])
+
+    def count(self, table: str) -> int:
+        with self.db.read() as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
