@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lingong_core.money import CENT
@@ -36,8 +37,11 @@ schema(
 
 
 def to_fen(amount: Decimal) -> int:
-    """Two-place yuan → integer fen, exactly."""
-    return int((amount.quantize(CENT) * 100).to_integral_value())
+    """Two-place yuan → integer fen, exactly (a sub-fen amount is a bug upstream: ValueError)."""
+    fen = amount.scaleb(2)
+    if fen != fen.to_integral_value():
+        raise ValueError(f"{amount} has more than 2 decimal places")
+    return int(fen)
 
 
 def yuan(fen: int | None) -> Decimal:
@@ -83,7 +87,7 @@ class Ctx:
     api_code: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def stamp(self) -> str:
         return stamp(self.now)
 

@@ -204,7 +204,7 @@ def _requests(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return api_code, biz
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_requests())
 def test_malformed_input_is_always_a_platform_error(request: tuple[str, dict[str, Any]]) -> None:
     api_code, biz = request
@@ -218,3 +218,33 @@ def test_malformed_input_is_always_a_platform_error(request: tuple[str, dict[str
         assert outcome.msg
     else:
         assert isinstance(outcome, dict)
+
+
+def test_every_notification_fits_its_model() -> None:
+    from lingong_core.models.catalogue import NOTIFICATIONS
+
+    rig = Rig()
+    p, q = rig.person(1), rig.person(2)
+    rig.onboard(p)
+    rig.onboard(q)
+    rig.fund("1000")
+    rig.script(id_card_no=p.id_card_no, outcome="BOUNCE")
+    rig.script(id_card_no=q.id_card_no, outcome="FAIL")
+    rig.call(
+        "SFT0502", {"outBatchNo": "B1", "taxBaseCode": PROVIDER_A, "orders": [p.order("O1", "10"), q.order("O2", "10")]}
+    )
+    account = rig.call(
+        "SFT0311", {"bankAcctName": "示例公司", "bankAcctNo": "6226090000000001", "bankName": "招商银行"}
+    )
+    rig.call(
+        "SFT0412", {"outWithdrawNo": "W1", "taxBaseCode": PROVIDER_A, "amount": D("1.00"), "bindNo": account["bindNo"]}
+    )
+    rig.call("SFT0502", {"outBatchNo": "B2", "taxBaseCode": PROVIDER_A, "orders": [q.order("O3", "10")]})
+    rig.run()
+    b2 = rig.call("SFT0503", {"outBatchNo": "B2"})["batchNo"]
+    invoice = {"outApplyNo": "I1", "taxBaseCode": PROVIDER_A, "batchNos": [b2], "amount": D("1.00")}
+    rig.call("SFT0605", {**invoice, "invoiceType": "VAT_SPECIAL", "categoryCode": "C01"})
+    rig.run()
+    for _, notify_type, biz in rig.outbox.sent:
+        NOTIFICATIONS[notify_type].model_validate(biz)
+    assert {t for _, t, _ in rig.outbox.sent} == {"1001", "2001", "3001", "5001", "8001", "9001"}
