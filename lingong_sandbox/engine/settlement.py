@@ -224,7 +224,7 @@ def _check_line(ctx: Ctx, provider: ServiceProvider, line: Line, today: Any, car
         if line.mobile is not None:
             identity.check_mobile(line.mobile)
     except PlatformError as exc:
-        raise PlatformError(exc.code, f"{label}: {exc.msg}") from None
+        raise _labelled(exc, label) from None
     person = freelancer.by_id(ctx, id_no)
     if person is None:
         raise codes.FREELANCER_NOT_VERIFIED.error(f"{label}: verify the payee with SFT0101 first")
@@ -241,7 +241,7 @@ def _check_line(ctx: Ctx, provider: ServiceProvider, line: Line, today: Any, car
         try:
             info = bins.check_payable(line.bank_card_no, luhn_strict=ctx.settings.merchant.luhn_strict)
         except PlatformError as exc:
-            raise PlatformError(exc.code, f"{label}: {exc.msg}") from None
+            raise _labelled(exc, label) from None
         line.bank_card_no = info.card_no
         line.bank_name = info.bank_name
         if card == "bound" and freelancer.bound_card(ctx, person["freelancer_no"], info.card_no) is None:
@@ -253,6 +253,12 @@ def _check_line(ctx: Ctx, provider: ServiceProvider, line: Line, today: Any, car
         raise codes.PER_ORDER_LIMIT_EXCEEDED.error(
             f"{label}: {line.amount} is over the single-payout limit of {provider.per_order_limit}"
         )
+
+
+def _labelled(exc: PlatformError, label: str) -> PlatformError:
+    """The same refusal with the order named after the code's title: ``中文 (English): outOrderNo X: detail``."""
+    head, sep, detail = exc.msg.partition(": ")
+    return PlatformError(exc.code, f"{head}: {label}: {detail}" if sep else f"{label}: {exc.msg}", **exc.fields)
 
 
 def refuse_if_any(lines: list[Line]) -> None:
