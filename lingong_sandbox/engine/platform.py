@@ -36,8 +36,21 @@ from . import (  # noqa: F401 - importing a module registers its handlers and ta
     validation,
     withdrawal,
 )
-from .base import HANDLERS, Ctx
+from .base import HANDLERS, Ctx, Handler
 from .fields import Biz
+
+
+def dispatch(api_code: str) -> Handler:
+    """The handler of ``api_code``: every offered apiCode of the menu has one; anything else is 404."""
+    op = OPERATIONS.get(api_code)
+    if op is None:
+        raise PlatformError(404, f"no such apiCode: {str(api_code)[:32]}")
+    if not op.offered:
+        raise PlatformError(404, f"{api_code} ({op.title_zh}) is not yet offered by the platform (待开发)")
+    handler = HANDLERS.get(api_code)
+    if handler is None:  # pragma: no cover - a test checks every offered apiCode has a handler
+        raise PlatformError(404, f"{api_code} is not implemented by the sandbox")
+    return handler
 
 
 def _no_notify(conn: sqlite3.Connection, merchant_no: str, notify_type: str, biz: dict[str, Any]) -> None:
@@ -62,14 +75,7 @@ class Platform:
     # -- Engine ------------------------------------------------------------------------------------
 
     def handle(self, conn: sqlite3.Connection, merchant_no: str, api_code: str, biz: dict[str, Any]) -> dict[str, Any]:
-        op = OPERATIONS.get(api_code)
-        if op is None:
-            raise PlatformError(404, f"no such apiCode: {str(api_code)[:32]}")
-        if not op.offered:
-            raise PlatformError(404, f"{api_code} ({op.title_zh}) is not yet offered by the platform (待开发)")
-        handler = HANDLERS.get(api_code)
-        if handler is None:  # pragma: no cover - a test checks every offered apiCode has a handler
-            raise PlatformError(404, f"{api_code} is not implemented by the sandbox")
+        handler = dispatch(api_code)
         if not isinstance(biz, dict):
             raise PlatformError(400, "bizModel: must be a JSON object")
         data = validation.normalise(api_code, biz)

@@ -76,6 +76,8 @@ def normalise(api_code: str, biz: dict[str, Any]) -> dict[str, Any]:
         first = errors[0] if errors else {"loc": (), "msg": "invalid"}
         field = ".".join(str(p) for p in first.get("loc", ())) or "bizModel"
         raise PlatformError(400, scrub(f"{field}: {first.get('msg', 'invalid')}")) from None
+    except (TypeError, ValueError, ArithmeticError) as exc:  # a validator tripping on odd input is still bad input
+        raise PlatformError(400, scrub(f"bizModel: {exc}")[:300]) from None
     try:
         dumped = instance.model_dump(mode="python", by_alias=True, exclude_none=True)
     except Exception:  # a model that cannot dump what it validated: use the request as sent
