@@ -67,6 +67,16 @@ def _lost(exc: httpx.TransportError, call: PreparedCall) -> Exception:
     )
 
 
+def _gateway_url(http: httpx.Client | httpx.AsyncClient) -> httpx.URL:
+    """The gateway's URL merged with the client's base URL once, as httpx would merge it on every request.
+
+    Posting to an ``httpx.URL`` that is already absolute skips httpx's per-request parse and merge of the
+    relative path (about a tenth of a call's cost outside the RSA signature).
+    """
+    base = http.base_url
+    return base.copy_with(raw_path=base.raw_path + GATEWAY_PATH.lstrip("/").encode("ascii"))
+
+
 def _answer(call: PreparedCall, response: httpx.Response) -> dict[str, Any]:
     try:
         fields = read_answer(call, response.status_code, response.content, response.headers)
@@ -146,6 +156,7 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
     ) -> None:
         super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
         self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=transport, headers=_HEADERS)
+        self._gateway_url = _gateway_url(self._http)
         self._attach_services(self)
 
     def call(
@@ -160,7 +171,7 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
 
     def _send(self, call: PreparedCall) -> dict[str, Any]:
         try:
-            response = self._http.post(GATEWAY_PATH, content=self._builder.body(call))
+            response = self._http.post(self._gateway_url, content=self._builder.body(call))
         except httpx.TransportError as exc:
             raise _lost(exc, call) from exc
         return _answer(call, response)
@@ -197,6 +208,7 @@ class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
             headers=_HEADERS,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
+        self._gateway_url = _gateway_url(self._http)
         self._attach_services(self)
 
     async def call(
@@ -211,7 +223,7 @@ class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
 
     async def _send(self, call: PreparedCall) -> dict[str, Any]:
         try:
-            response = await self._http.post(GATEWAY_PATH, content=self._builder.body(call))
+            response = await self._http.post(self._gateway_url, content=self._builder.body(call))
         except httpx.TransportError as exc:
             raise _lost(exc, call) from exc
         return _answer(call, response)

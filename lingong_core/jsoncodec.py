@@ -8,16 +8,19 @@ amount is ever a binary float.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from json.encoder import encode_basestring
 from typing import Any
 
 from .money import CENT
 from .timeutil import format_datetime
 
-_encode_str = json.JSONEncoder(ensure_ascii=False).encode
+# The string encoder ``json.JSONEncoder(ensure_ascii=False).encode`` calls for a ``str`` (C-accelerated):
+# escapes ``"``, ``\\`` and control characters, keeps everything else as is.
+_encode_str: Callable[[str], str] = encode_basestring
 
 
 def dumps(value: Any) -> str:
@@ -38,6 +41,70 @@ def _decimal_text(value: Decimal) -> str:
 
 
 def _write(value: Any, out: list[str]) -> None:
+    # The exact built-in types go straight to their writer (the hot path: envelopes, bizModels, answers);
+    # anything else, subclasses included, takes the ordered checks of _write_other.
+    writer = _EXACT.get(type(value))
+    if writer is not None:
+        writer(value, out)
+    else:
+        _write_other(value, out)
+
+
+def _write_str(value: str, out: list[str]) -> None:
+    out.append(_encode_str(value))
+
+
+def _write_int(value: int, out: list[str]) -> None:
+    out.append(str(value))
+
+
+def _write_bool(value: bool, out: list[str]) -> None:
+    out.append("true" if value else "false")
+
+
+def _write_none(value: None, out: list[str]) -> None:
+    out.append("null")
+
+
+def _write_decimal(value: Decimal, out: list[str]) -> None:
+    out.append(_decimal_text(value))
+
+
+def _write_mapping(value: Mapping[Any, Any], out: list[str]) -> None:
+    out.append("{")
+    first = True
+    for key, item in value.items():
+        if not first:
+            out.append(",")
+        first = False
+        out.append(_encode_str(str(key)))
+        out.append(":")
+        _write(item, out)
+    out.append("}")
+
+
+def _write_sequence(value: list[Any] | tuple[Any, ...], out: list[str]) -> None:
+    out.append("[")
+    for i, item in enumerate(value):
+        if i:
+            out.append(",")
+        _write(item, out)
+    out.append("]")
+
+
+_EXACT: dict[type, Callable[[Any, list[str]], None]] = {
+    str: _write_str,
+    int: _write_int,
+    bool: _write_bool,
+    type(None): _write_none,
+    Decimal: _write_decimal,
+    dict: _write_mapping,
+    list: _write_sequence,
+    tuple: _write_sequence,
+}
+
+
+def _write_other(value: Any, out: list[str]) -> None:
     if value is None:
         out.append("null")
     elif value is True:
@@ -59,23 +126,9 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, date):
         out.append(_encode_str(value.isoformat()))
     elif isinstance(value, Mapping):
-        out.append("{")
-        first = True
-        for key, item in value.items():
-            if not first:
-                out.append(",")
-            first = False
-            out.append(_encode_str(str(key)))
-            out.append(":")
-            _write(item, out)
-        out.append("}")
+        _write_mapping(value, out)
     elif isinstance(value, (list, tuple)):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _write(item, out)
-        out.append("]")
+        _write_sequence(value, out)
     else:
         raise TypeError(f"cannot serialise {type(value).__name__} to JSON")
 
