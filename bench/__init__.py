@@ -1,0 +1,7 @@
+"""Benchmarks of issue 8: ``python -m bench [--quick] [--only NAME ...]`` (``make bench``).
+
+One module per scenario, run in this order: signing, core_cost, floor, onboarding, payroll, demo_cold.
+Figures and analysis: ``bench/results.md``; the record: ``.state/bench/latest.json``.
+"""
+
+SCENARIOS = ("signing", "core_cost", "floor", "onboarding", "payroll", "demo_cold")

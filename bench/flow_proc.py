@@ -1,0 +1,109 @@
+"""A flow run in its own process, timed from inside: ``python -m bench.flow_proc KIND --out FILE …``.
+
+KIND is ``onboarding`` (``onboard_freelancers`` over the people of a CSV) or ``payroll`` (``payroll_run``
+on a payroll CSV). The process is configured by its environment: ``LINGONG_*`` for the gateway,
+``PREFECT_*`` for Prefect (``PREFECT_API_URL`` set: a running server; unset: Prefect starts its
+temporary local server, the cold case). It writes one JSON object to ``--out``: seconds spent importing
+(Prefect and the flow), in the flow call, in all; its own peak RSS and its children's; and the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+
+_STARTED = time.perf_counter()  # before anything heavy is imported
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def _rss() -> dict[str, float]:
+    return {
+        "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+
+def onboarding(args: argparse.Namespace) -> dict[str, Any]:
+    from lingong_payroll.files import read_payroll_file
+
+    t0 = time.perf_counter()
+    from flows.onboard_freelancers import onboard_freelancers
+    from tasks.onboarding import Freelancer
+
+    imported = time.perf_counter() - t0
+    parsed = read_payroll_file(args.file)
+    people = [
+        Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
+        for p in parsed.payees
+    ]
+    t1 = time.perf_counter()
+    report = asyncio.run(onboard_freelancers(people))
+    flow_s = time.perf_counter() - t1
+    states = Counter(str(r.state) for r in report.results)
+    return {
+        "import_s": imported,
+        "flow_s": flow_s,
+        "people": len(people),
+        "outcome": dict(states),
+        "ok": states.get("READY", 0) == len(people),
+    }
+
+
+def payroll(args: argparse.Namespace) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    from flows.payroll_run import payroll_run
+
+    imported = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    report = asyncio.run(
+        payroll_run(
+            args.period,
+            payroll_file=args.file,
+            batch_ref=args.batch_ref,
+            wait_timeout_seconds=args.wait_timeout,
+        )
+    )
+    flow_s = time.perf_counter() - t1
+    counts = {str(k): v for k, v in report.counts().items()}
+    return {
+        "import_s": imported,
+        "flow_s": flow_s,
+        "payees": len(report.lines),
+        "outcome": counts,
+        "complete": bool(report.complete),
+        "notes": list(report.notes),
+        "ok": counts.get("PAID", 0) == len(report.lines),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.flow_proc")
+    parser.add_argument("kind", choices=("onboarding", "payroll"))
+    parser.add_argument("--file", required=True, help="the CSV (name,idCardNo,mobile,bankCardNo,amount)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--period", default="2026-01")
+    parser.add_argument("--batch-ref", default=None)
+    parser.add_argument("--wait-timeout", type=float, default=900.0)
+    args = parser.parse_args(argv)
+    result: dict[str, Any]
+    try:
+        result = onboarding(args) if args.kind == "onboarding" else payroll(args)
+        status = 0
+    except Exception as exc:
+        result = {"error": f"{type(exc).__name__}: {exc}"[:2000], "ok": False}
+        status = 1
+    result["total_s"] = time.perf_counter() - _STARTED
+    result.update(_rss())
+    args.out.write_text(json.dumps(result, default=str, indent=2), encoding="utf-8")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

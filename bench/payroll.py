@@ -1,0 +1,288 @@
+"""Scenario 4, payroll: ``payroll_run`` for 10,000 payees (and 1,000, for the growth) from a CSV file to every
+order final, everyone already onboarded; against a running local Prefect server, and cold.
+
+Set-up (not timed), on one sandbox process with time compressed 1000-fold (a settlement's 2 + 10
+simulated seconds take 12 ms, so the platform's processing delays do not dominate; its own CPU does
+count): the people are onboarded with the bare loop (:func:`bench.floor.onboard_bare`), the account is
+funded (SFT0404, then SFT0403 until SUCCESS), and the CSVs (``name,idCardNo,mobile,bankCardNo,amount``)
+are written.
+
+Rows:
+
+- ``payroll/floor-N``: the bare async loop paying the same file — read and validate it, SFT0502 per
+  batch of 1,000 (all at once), SFT0503 until every batch is COMPLETED, SFT0504 for every order's final
+  state. The flow is compared with it.
+- ``payroll/N-server``: ``payroll_run`` in its own process with ``PREFECT_API_URL`` set to
+  ``prefect server start`` on loopback; the figure is the flow call timed inside that process.
+- ``payroll/N-cold``: the same with no server: the process starts Prefect's temporary local server on a
+  fresh ``PREFECT_HOME``; the figure is the whole process, start to exit.
+- ``payroll/growth``: time for the largest size over ten times the time for the 1,000 (≤ 1: no worse than linear).
+
+Every run has its own ``batch_ref`` (and the floor its own period), so no run's keys meet another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from lingong_core.client import AsyncLingongClient
+from lingong_core.models.settlement import SettlementOrderInput
+from lingong_core.timeutil import format_datetime, now
+from lingong_payroll.files import read_payroll_file
+from lingong_payroll.keys import RunKey
+from lingong_payroll.plan import plan_batches, plan_orders
+from lingong_sandbox.people import team
+from lingong_sandbox.settings import DEFAULT_MERCHANT_NO
+
+from .floor import TAX_BASE, TIME_SCALE, onboard_bare, start_sandbox
+from .flowrun import FlowRun, amounts, flow_env, flow_missing, fresh_dir, run_flow_process, write_payroll_csv
+from .harness import Context, Result, TreeSampler, measure, skipped
+from .prefect_server import PrefectServer
+from .sandbox_proc import SandboxProcess
+
+NAME = "payroll"
+TARGET_S = 30.0
+TARGET_RSS_MB = 500.0
+PERIOD = "2026-01"
+FLOOR_PERIOD = "2026-02"
+
+
+# --- set-up ---------------------------------------------------------------------------------------------
+
+
+async def fund(base_url: str, key: Any, amount: str) -> None:
+    """Recharge the account (SFT0404) and wait until the platform says SUCCESS (SFT0403)."""
+    out_order_no = f"BENCHFUND{int(time.time() * 1000)}"
+    async with AsyncLingongClient(base_url, DEFAULT_MERCHANT_NO, key) as client:
+        await client.recharge.sync(
+            out_order_no=out_order_no,
+            tax_base_code=TAX_BASE,
+            amount=amount,
+            service_amount="0.00",
+            pay_channel_code="3000003",
+            recharge_time=format_datetime(now()),
+        )
+        for _ in range(600):
+            if str((await client.recharge.query(out_order_no=out_order_no)).status) == "SUCCESS":
+                return
+            await asyncio.sleep(0.05)
+    raise RuntimeError("the bench's recharge did not succeed")
+
+
+# --- the floor --------------------------------------------------------------------------------------------
+
+
+async def pay_bare(base_url: str, key: Any, file: Path, period: str, batch_ref: str) -> dict[str, Any]:
+    """Pay a payroll file with the core alone: submit every batch, wait until each is COMPLETED, read every order."""
+    parsed = read_payroll_file(file)
+    if parsed.errors:
+        raise ValueError(parsed.report())
+    run = RunKey(DEFAULT_MERCHANT_NO, TAX_BASE, period, "", batch_ref)
+    batches = plan_batches(run, plan_orders(run, parsed.payees, parsed.rows))
+    calls = 0
+    async with AsyncLingongClient(
+        base_url, DEFAULT_MERCHANT_NO, key, max_connections=max(1, len(batches)), timeout=120.0
+    ) as client:
+
+        async def submit(batch: Any) -> None:
+            orders = [
+                SettlementOrderInput(
+                    out_order_no=o.out_order_no,
+                    name=o.payee.name,
+                    id_card_no=o.payee.id_card_no,
+                    mobile=o.payee.mobile,
+                    bank_card_no=o.payee.bank_card_no,
+                    amount=o.payee.amount,
+                )
+                for o in batch.orders
+            ]
+            await client.settlement.submit(
+                out_batch_no=batch.out_batch_no, tax_base_code=TAX_BASE, period=period, orders=orders
+            )
+
+        await asyncio.gather(*(submit(b) for b in batches))
+        calls += len(batches)
+        pending = {b.out_batch_no for b in batches}
+        while pending:
+            answers = await asyncio.gather(*(client.settlement.batch(out_batch_no=b) for b in sorted(pending)))
+            calls += len(answers)
+            pending -= {a.out_batch_no for a in answers if str(a.status) == "COMPLETED"}
+            if pending:
+                await asyncio.sleep(0.05)
+
+        async def orders_of(out_batch_no: str) -> list[str]:
+            nonlocal calls
+            found = []
+            async for order in client.settlement.batch_orders.iter(out_batch_no=out_batch_no, page_size=1000):
+                found.append(str(order.status))
+            calls += 1
+            return found
+
+        states = Counter(
+            s for chunk in await asyncio.gather(*(orders_of(b.out_batch_no) for b in batches)) for s in chunk
+        )
+    return {"payees": len(parsed.payees), "batches": len(batches), "calls": calls, "states": dict(states)}
+
+
+def measure_floor(ctx: Context, sandbox: SandboxProcess, file: Path, n: int) -> Result:
+    ctx.log(f"payroll: the floor, a bare loop paying {n} payees")
+    cpu0 = sandbox.cpu_seconds()
+    with TreeSampler(lambda: [sandbox.pid]) as sampler, measure() as m:
+        out = asyncio.run(pay_bare(sandbox.base_url, ctx.key("merchant"), file, FLOOR_PERIOD, f"floor{n}"))
+    sandbox_cpu = sandbox.cpu_seconds() - cpu0
+    paid = out["states"].get("SUCCESS", 0)
+    return Result(
+        NAME,
+        f"payroll/floor-{n}",
+        status="ok" if paid == n else "failed",
+        wall_s=m.wall_s,
+        calls=out["calls"],
+        peak_rss_mb=m.peak_rss_mb,
+        child_peak_rss_mb=sampler.peak_mb,
+        note=f"bare loop, file to every order final: {out['batches']} batches, {paid:,} of {n:,} SUCCESS; CPU: "
+        f"client {m.cpu_s:.1f} s, sandbox {sandbox_cpu:.1f} s",
+        details={**out, "client_cpu_s": m.cpu_s, "sandbox_cpu_s": sandbox_cpu, "payees_per_s": n / m.wall_s},
+    )
+
+
+# --- the flow ---------------------------------------------------------------------------------------------
+
+
+def flow_row(
+    name: str, n: int, flow: FlowRun, floor: Result | None, *, cold: bool, stats: dict[str, Any], extra: str = ""
+) -> Result:
+    child = flow.child
+    figure = flow.wall_s if cold else float(child.get("flow_s") or flow.wall_s)
+    rss = child.get("self_peak_rss_mb")
+    ratio = figure / floor.wall_s if floor is not None and floor.wall_s else None
+    target = None
+    met = None
+    if n >= 10_000:
+        when = "cold: reported beside the server's" if cold else "against a running server"
+        target = f"< {TARGET_S:.0f} s ({when}), RSS < {TARGET_RSS_MB:.0f} MB"
+        met = flow.ok and (rss is not None and rss < TARGET_RSS_MB) and (cold or figure < TARGET_S)
+    what = "whole process, Prefect's temporary server included" if cold else "the flow call, inside its process"
+    return Result(
+        NAME,
+        name,
+        status="ok" if flow.ok else "failed",
+        wall_s=figure,
+        calls=stats.get("calls"),
+        peak_rss_mb=rss,
+        child_peak_rss_mb=flow.tree_peak_mb,
+        ratio=ratio,
+        ratio_to=f"floor ({floor.wall_s:.1f} s)" if floor is not None else None,
+        target=target,
+        met=met,
+        note=(
+            f"{what}: {figure:.1f} s for {n:,} payees ({n / figure:.0f} payees/s); process {flow.wall_s:.1f} s "
+            f"(import {float(child.get('import_s') or 0):.1f} s, flow {float(child.get('flow_s') or 0):.1f} s); "
+            f"outcome {child.get('outcome')}; calls {stats.get('by_api')}"
+            + (f"; {extra}" if extra else "")
+            + ("" if flow.ok else f"; FAILED: {flow.error()}")
+        ),
+        details={
+            "payees": n,
+            "child": child,
+            "process_wall_s": flow.wall_s,
+            "sandbox": stats,
+            "others_peak_mb": flow.extra_pids_peak_mb,
+            "log": str(flow.log),
+        },
+    )
+
+
+def run(ctx: Context) -> list[Result]:
+    sizes = (50, 100) if ctx.quick else (1_000, 10_000)
+    biggest = max(sizes)
+    missing = flow_missing("payroll_run", "payroll_run")
+    if missing:
+        return [
+            *(skipped(NAME, f"payroll/{n}-server", missing) for n in sizes),
+            skipped(NAME, f"payroll/{biggest}-cold", missing),
+        ]
+    people = team(biggest, seed=1)
+    pay = amounts(biggest, seed=1)
+    files = {n: write_payroll_csv(ctx.state / f"payroll-{n}.csv", people[:n], pay[:n]) for n in sizes}
+    results: list[Result] = []
+    with start_sandbox(ctx, time_scale=TIME_SCALE) as sandbox:
+        key = ctx.key("merchant")
+        ctx.log(f"payroll: set-up — onboarding {biggest:,} people with the bare loop, funding the account")
+        t0 = time.perf_counter()
+        onboarded = asyncio.run(onboard_bare(sandbox.base_url, key, people, 16))
+        if onboarded.failures:
+            raise RuntimeError(f"set-up onboarding failed: {dict(onboarded.failures)}")
+        asyncio.run(fund(sandbox.base_url, key, "900000000.00"))
+        setup_s = time.perf_counter() - t0
+
+        floors = {n: measure_floor(ctx, sandbox, files[n], n) for n in sizes}
+        results.extend(floors.values())
+
+        timings: dict[int, float] = {}
+        ctx.log("payroll: starting a local Prefect server")
+        with PrefectServer(fresh_dir(ctx.state / "prefect-server"), ctx.state / "prefect-server.log") as server:
+            for n in sizes:
+                ctx.log(f"payroll: payroll_run for {n:,} payees against the running server")
+                since = sandbox.last_request_id()
+                tag = f"payroll-{n}-server"
+                flow = run_flow_process(
+                    ctx,
+                    "payroll",
+                    ["--file", str(files[n]), "--period", PERIOD, "--batch-ref", f"bench-{n}-server"],
+                    env=flow_env(ctx, sandbox, home=server.home, api_url=server.api_url, tag=tag),
+                    tag=tag,
+                    also_sample=lambda: [sandbox.pid, server.pid],
+                )
+                row = flow_row(
+                    f"payroll/{n}-server",
+                    n,
+                    flow,
+                    floors[n],
+                    cold=False,
+                    stats=sandbox.request_stats(since),
+                    extra=f"Prefect server healthy after {server.startup_s:.1f} s",
+                )
+                results.append(row)
+                if row.status == "ok" and row.wall_s:
+                    timings[n] = row.wall_s
+
+        ctx.log(f"payroll: payroll_run for {biggest:,} payees cold (no server: Prefect starts its own)")
+        since = sandbox.last_request_id()
+        tag = f"payroll-{biggest}-cold"
+        flow = run_flow_process(
+            ctx,
+            "payroll",
+            ["--file", str(files[biggest]), "--period", PERIOD, "--batch-ref", f"bench-{biggest}-cold"],
+            env=flow_env(ctx, sandbox, home=fresh_dir(ctx.state / "prefect-cold"), api_url=None, tag=tag),
+            tag=tag,
+            also_sample=lambda: [sandbox.pid],
+        )
+        results.append(
+            flow_row(
+                f"payroll/{biggest}-cold", biggest, flow, floors[biggest], cold=True, stats=sandbox.request_stats(since)
+            )
+        )
+
+    small, large = min(sizes), biggest
+    if small in timings and large in timings:
+        growth = timings[large] / (timings[small] * large / small)
+        results.append(
+            Result(
+                NAME,
+                "payroll/growth",
+                ratio=growth,
+                ratio_to=f"linear from {small:,} to {large:,}",
+                target="≤ 1 (no faster than linear)",
+                met=growth <= 1.0,
+                note=f"{timings[small]:.1f} s for {small:,}, {timings[large]:.1f} s for {large:,}: "
+                f"×{timings[large] / timings[small]:.1f} for ×{large // small} the payees",
+                details={"timings_s": timings},
+            )
+        )
+    for r in results:
+        r.details.setdefault("setup_s", setup_s)
+    return results
