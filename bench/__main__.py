@@ -54,11 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run; figures not kept)")
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, metavar="NAME", help=f"some of: {' '.join(SCENARIOS)}")
     parser.add_argument("--record", type=Path, help="where to write the JSON record (default .state/bench/…)")
+    parser.add_argument("--profile", action="store_true", help="also run the largest payroll under cProfile")
     parser.add_argument("--no-results-md", action="store_true", help="do not regenerate bench/results.md")
     args = parser.parse_args(argv)
 
     names = [n for n in SCENARIOS if not args.only or n in args.only]
     ctx = Context(quick=args.quick)
+    ctx.shared["profile"] = args.profile
     run = {
         "at": now_text(),
         "commit": commit(),

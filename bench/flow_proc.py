@@ -19,8 +19,11 @@ import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from collections import Counter  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
+
+T = TypeVar("T")
 
 
 def _rss() -> dict[str, float]:
@@ -28,6 +31,19 @@ def _rss() -> dict[str, float]:
         "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def _profiled(path: Path | None, call: Callable[[], T]) -> T:
+    """``call()``, under cProfile when ``path`` is given (stats dumped there; this thread only)."""
+    if path is None:
+        return call()
+    import cProfile
+
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(call)
+    finally:
+        profile.dump_stats(str(path))
 
 
 def onboarding(args: argparse.Namespace) -> dict[str, Any]:
@@ -44,7 +60,7 @@ def onboarding(args: argparse.Namespace) -> dict[str, Any]:
         for p in parsed.payees
     ]
     t1 = time.perf_counter()
-    report = asyncio.run(onboard_freelancers(people))
+    report = _profiled(args.profile, lambda: asyncio.run(onboard_freelancers(people)))
     flow_s = time.perf_counter() - t1
     states = Counter(str(r.state) for r in report.results)
     return {
@@ -62,13 +78,16 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
 
     imported = time.perf_counter() - t0
     t1 = time.perf_counter()
-    report = asyncio.run(
-        payroll_run(
-            args.period,
-            payroll_file=args.file,
-            batch_ref=args.batch_ref,
-            wait_timeout_seconds=args.wait_timeout,
-        )
+    report = _profiled(
+        args.profile,
+        lambda: asyncio.run(
+            payroll_run(
+                args.period,
+                payroll_file=args.file,
+                batch_ref=args.batch_ref,
+                wait_timeout_seconds=args.wait_timeout,
+            )
+        ),
     )
     flow_s = time.perf_counter() - t1
     counts = {str(k): v for k, v in report.counts().items()}
@@ -91,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--period", default="2026-01")
     parser.add_argument("--batch-ref", default=None)
     parser.add_argument("--wait-timeout", type=float, default=900.0)
+    parser.add_argument("--profile", type=Path, default=None, help="run the flow under cProfile, stats to this file")
     args = parser.parse_args(argv)
     result: dict[str, Any]
     try:

@@ -474,3 +474,32 @@ class Context:
             public.write_text(public_key_to_pem(key.public_key()), encoding="ascii")
             files[f"{who}_private"], files[f"{who}_public"] = private, public
         return files
+
+
+def summarize_profile(stats_file: Path, text_file: Path, top: int = 12) -> list[dict[str, Any]]:
+    """Write cProfile's tables (by own time and by cumulative time) to ``text_file``; the top rows by own time."""
+    import io
+    import pstats
+
+    buffer = io.StringIO()
+    stats = pstats.Stats(str(stats_file), stream=buffer)
+    stats.strip_dirs()
+    buffer.write("== by own time ==\n")
+    stats.sort_stats("tottime").print_stats(40)
+    buffer.write("\n== by cumulative time ==\n")
+    stats.sort_stats("cumulative").print_stats(40)
+    text_file.write_text(buffer.getvalue(), encoding="utf-8")
+    rows = []
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    for (file, line, func), (_, calls, tottime, cumtime, _) in sorted(
+        raw.items(), key=lambda kv: kv[1][2], reverse=True
+    )[:top]:
+        rows.append(
+            {
+                "function": f"{file}:{line}({func})",
+                "calls": calls,
+                "own_s": round(tottime, 3),
+                "cum_s": round(cumtime, 3),
+            }
+        )
+    return rows

@@ -40,7 +40,7 @@ from lingong_sandbox.settings import DEFAULT_MERCHANT_NO
 
 from .floor import TAX_BASE, TIME_SCALE, onboard_bare, start_sandbox
 from .flowrun import FlowRun, amounts, flow_env, flow_missing, fresh_dir, run_flow_process, write_payroll_csv
-from .harness import Context, Result, TreeSampler, measure, skipped
+from .harness import Context, Result, TreeSampler, measure, skipped, summarize_profile
 from .prefect_server import PrefectServer
 from .sandbox_proc import SandboxProcess
 
@@ -196,6 +196,28 @@ def flow_row(
     )
 
 
+def profiled_run(ctx: Context, sandbox: SandboxProcess, server: PrefectServer, file: Path, n: int) -> Result:
+    """One more run of the largest payroll against the server, under cProfile (the flow's thread only)."""
+    ctx.log(f"payroll: payroll_run for {n:,} payees under cProfile")
+    stats_file = ctx.state / "profile-payroll.pstats"
+    since = sandbox.last_request_id()
+    tag = f"payroll-{n}-profiled"
+    flow = run_flow_process(
+        ctx,
+        "payroll",
+        ["--file", str(file), "--period", PERIOD, "--batch-ref", f"bench-{n}-prof", "--profile", str(stats_file)],
+        env=flow_env(ctx, sandbox, home=server.home, api_url=server.api_url, tag=tag),
+        tag=tag,
+    )
+    stats = sandbox.request_stats(since)
+    top = summarize_profile(stats_file, ctx.state / "profile-payroll.txt") if stats_file.exists() else []
+    row = flow_row(f"payroll/{n}-server-profiled", n, flow, None, cold=False, stats=stats)
+    row.target = row.met = None
+    row.note = "under cProfile (slower than the figure above; see .state/bench/profile-payroll.txt): " + row.note
+    row.details["profile_top_own_time"] = top
+    return row
+
+
 def run(ctx: Context) -> list[Result]:
     sizes = (50, 100) if ctx.quick else (1_000, 10_000)
     biggest = max(sizes)
@@ -249,6 +271,8 @@ def run(ctx: Context) -> list[Result]:
                 results.append(row)
                 if row.status == "ok" and row.wall_s:
                     timings[n] = row.wall_s
+            if ctx.shared.get("profile"):
+                results.append(profiled_run(ctx, sandbox, server, files[biggest], biggest))
 
         ctx.log(f"payroll: payroll_run for {biggest:,} payees cold (no server: Prefect starts its own)")
         since = sandbox.last_request_id()

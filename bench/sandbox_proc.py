@@ -119,6 +119,7 @@ class SandboxProcess:
         """What the sandbox logged after ``since_id``: calls by apiCode and answer code, and its own time."""
         by_api: Counter[str] = Counter()
         by_code: Counter[str] = Counter()
+        ms_by_api: dict[str, float] = {}
         sandbox_ms = 0.0
         first = last = None
         since = since_id
@@ -130,6 +131,7 @@ class SandboxProcess:
                 by_api[str(item["apiCode"])] += 1
                 by_code[str(item["code"])] += 1
                 sandbox_ms += float(item["durationMs"])
+                ms_by_api[str(item["apiCode"])] = ms_by_api.get(str(item["apiCode"]), 0.0) + float(item["durationMs"])
                 first = first if first is not None else float(item["epoch"])
                 last = float(item["epoch"])
             since = int(page[-1]["id"])
@@ -138,6 +140,7 @@ class SandboxProcess:
             "by_api": dict(sorted(by_api.items())),
             "by_code": dict(sorted(by_code.items())),
             "sandbox_handling_s": sandbox_ms / 1000,
+            "handling_s_by_api": {k: round(v / 1000, 3) for k, v in sorted(ms_by_api.items())},
             "first_to_last_s": (last - first) if first is not None and last is not None else 0.0,
             "last_id": since,
         }
