@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from lingong_sandbox.people import team
 
-from .floor import CALLS_PER_PERSON, floor_for, start_sandbox
+from .floor import BEST_CONCURRENCY, CALLS_PER_PERSON, floor_for, start_sandbox
 from .flowrun import amounts, flow_env, flow_missing, fresh_dir, run_flow_process, write_payroll_csv
 from .harness import Context, Result, skipped
 from .prefect_server import PrefectServer
@@ -51,6 +51,12 @@ def run(ctx: Context) -> list[Result]:
         stats = sandbox.request_stats(since)
     child = flow.child
     flow_s = float(child.get("flow_s") or flow.wall_s)
+    best: Result | None = ctx.shared.get("onboarding_floor", {}).get((n, BEST_CONCURRENCY))
+    versus_best = (
+        f"; against the bare loop at concurrency {BEST_CONCURRENCY} ({best.wall_s:.1f} s): {flow_s / best.wall_s:.2f}×"
+        if best is not None and best.wall_s
+        else ""
+    )
     ratio = flow_s / floor.wall_s if floor.wall_s else None
     per_call_flow = flow_s / stats["calls"] if stats["calls"] else None
     per_call_floor = floor.wall_s / floor.calls if floor.wall_s and floor.calls else None
@@ -73,6 +79,7 @@ def run(ctx: Context) -> list[Result]:
                 f"{(per_call_flow or 0) * 1e3:.2f} ms vs the floor's {(per_call_floor or 0) * 1e3:.2f} ms; "
                 f"whole process {flow.wall_s:.1f} s (import {float(child.get('import_s') or 0):.1f} s); "
                 f"Prefect server healthy after {server.startup_s:.1f} s"
+                + versus_best
                 + ("" if flow.ok else f"; FAILED: {flow.error()}")
             ),
             details={

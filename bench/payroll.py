@@ -38,7 +38,7 @@ from lingong_payroll.plan import plan_batches, plan_orders
 from lingong_sandbox.people import team
 from lingong_sandbox.settings import DEFAULT_MERCHANT_NO
 
-from .floor import TAX_BASE, TIME_SCALE, onboard_bare, start_sandbox
+from .floor import BEST_CONCURRENCY, TAX_BASE, TIME_SCALE, onboard_bare, start_sandbox
 from .flowrun import FlowRun, amounts, flow_env, flow_missing, fresh_dir, run_flow_process, write_payroll_csv
 from .harness import Context, Result, TreeSampler, measure, skipped, summarize_profile
 from .prefect_server import PrefectServer
@@ -235,7 +235,7 @@ def run(ctx: Context) -> list[Result]:
         key = ctx.key("merchant")
         ctx.log(f"payroll: set-up — onboarding {biggest:,} people with the bare loop, funding the account")
         t0 = time.perf_counter()
-        onboarded = asyncio.run(onboard_bare(sandbox.base_url, key, people, 16))
+        onboarded = asyncio.run(onboard_bare(sandbox.base_url, key, people, BEST_CONCURRENCY))
         if onboarded.failures:
             raise RuntimeError(f"set-up onboarding failed: {dict(onboarded.failures)}")
         asyncio.run(fund(sandbox.base_url, key, "900000000.00"))
