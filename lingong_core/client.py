@@ -11,6 +11,8 @@ rules live in :mod:`lingong_core.retry`.
 from __future__ import annotations
 
 import logging
+import os
+import ssl
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -65,6 +67,22 @@ def _lost(exc: httpx.TransportError, call: PreparedCall) -> Exception:
     return TransportError(
         f"no answer: {exc!r}", may_have_been_received=True, api_code=call.api_code, request_no=call.request_no
     )
+
+
+_SSL_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default verifying context, built once per CA setting rather than once per client.
+
+    Building one reads the whole CA bundle (tens of milliseconds), and a flow opens a client per task.
+    The key follows httpx's own choice: ``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, else certifi's bundle.
+    """
+    key = (os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None)
+    context = _SSL_CONTEXTS.get(key)
+    if context is None:
+        context = _SSL_CONTEXTS[key] = httpx.create_ssl_context()
+    return context
 
 
 def _gateway_url(http: httpx.Client | httpx.AsyncClient) -> httpx.URL:
@@ -155,7 +173,13 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
         **kwargs: Any,
     ) -> None:
         super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
-        self._http = httpx.Client(base_url=self.base_url, timeout=self.timeout, transport=transport, headers=_HEADERS)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=self.timeout,
+            transport=transport,
+            headers=_HEADERS,
+            verify=_ssl_context() if transport is None else True,
+        )
         self._gateway_url = _gateway_url(self._http)
         self._attach_services(self)
 
@@ -206,6 +230,7 @@ class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
             timeout=self.timeout,
             transport=transport,
             headers=_HEADERS,
+            verify=_ssl_context() if transport is None else True,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
         self._gateway_url = _gateway_url(self._http)

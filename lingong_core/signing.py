@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from collections.abc import Mapping
 from enum import StrEnum
 
@@ -127,14 +128,28 @@ def _pem_bytes(data: str | bytes, kind: str) -> bytes:
     return ("-----BEGIN " + kind + "-----\n" + "\n".join(lines) + "\n-----END " + kind + "-----\n").encode()
 
 
+# Keys loaded before, by the SHA-256 of their PEM: loading checks the key's consistency, which costs tens of
+# milliseconds, and every task that opens a client loads the same key again. Key objects are immutable.
+_PRIVATE_KEYS: dict[bytes, rsa.RSAPrivateKey] = {}
+_PRIVATE_KEYS_MAX = 16
+
+
 def load_private_key(data: str | bytes) -> rsa.RSAPrivateKey:
     """An RSA private key from PEM (PKCS#1 or PKCS#8) or a bare base64 PKCS#8 body."""
     try:
-        key = serialization.load_pem_private_key(_pem_bytes(data, "PRIVATE KEY"), password=None)
+        pem = _pem_bytes(data, "PRIVATE KEY")
+        digest = hashlib.sha256(pem).digest()
+        cached = _PRIVATE_KEYS.get(digest)
+        if cached is not None:
+            return cached
+        key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError, UnicodeError) as exc:
         raise ConfigurationError("private key is not an unencrypted RSA key in PEM (PKCS#1 or PKCS#8)") from exc
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ConfigurationError("private key is not an RSA key")
+    if len(_PRIVATE_KEYS) >= _PRIVATE_KEYS_MAX:
+        _PRIVATE_KEYS.pop(next(iter(_PRIVATE_KEYS)), None)
+    _PRIVATE_KEYS[digest] = key
     return key
 
 
