@@ -22,6 +22,7 @@ from .harness import (
     merge_record,
     now_text,
     print_table,
+    uncommitted,
     update_results_md,
     write_record,
 )
@@ -61,9 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in SCENARIOS if not args.only or n in args.only]
     ctx = Context(quick=args.quick)
     ctx.shared["profile"] = args.profile
-    run = {
+    run: dict[str, object] = {
         "at": now_text(),
         "commit": commit(),
+        "uncommitted": sorted({path.split("/")[0] + "/" for path in uncommitted()}),
         "quick": args.quick,
         "argv": "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
     }

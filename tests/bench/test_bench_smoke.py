@@ -100,6 +100,17 @@ def test_a_skipped_row_keeps_the_last_figure() -> None:
     assert "not re-measured" in row["note"]
 
 
+def test_a_scenario_run_again_drops_its_stale_rows() -> None:
+    stale = Result("payroll", "payroll/error", status="failed", note="ImportError").as_dict()
+    other = Result("signing", "signing/rsa2048-sign", wall_s=1.0, calls=10).as_dict()
+    later = merge_record(
+        {"results": [stale, other]},
+        [Result("payroll", "payroll/10000-server", wall_s=12.0, calls=51)],
+        {"at": "now", "commit": "c", "quick": False, "argv": ""},
+    )
+    assert [r["name"] for r in later["results"]] == ["signing/rsa2048-sign", "payroll/10000-server"]
+
+
 def test_flow_scenarios_know_when_a_flow_is_missing() -> None:
     assert flow_missing("no_such_flow", "no_such_flow") == "flows not available yet"
     print_table([Result("payroll", "payroll/x", status="skipped", note="flows not available yet")])
