@@ -38,6 +38,7 @@ class PayeeLine(BaseModel):
     out_order_no: str = ""
     order_no: str = ""
     out_batch_no: str = ""
+    batch_no: str = ""
     outcome: Outcome = Outcome.PENDING
     reason: str = ""
 

@@ -1,0 +1,130 @@
+"""Onboard freelancers: verify, bind card and get a signed contract for each person, concurrently.
+
+People already onboarded are skipped; one person's refusal does not stop the others and is reported
+with the platform's code and reason. ``python -m flows.onboard_freelancers people.csv`` runs it on the
+people of a payroll file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from prefect import flow
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+from pydantic import BaseModel, Field
+
+from flows import DEFAULT_TAX_BASE_CODE
+from tasks.onboarding import (
+    Freelancer,
+    OnboardingResult,
+    OnboardingState,
+    onboard_people,
+    wait_contracts_signed,
+)
+
+
+class OnboardingReport(BaseModel):
+    tax_base_code: str
+    results: list[OnboardingResult] = Field(default_factory=list)
+
+    def count(self, state: OnboardingState) -> int:
+        return sum(1 for r in self.results if r.state == state)
+
+    @property
+    def refused(self) -> list[OnboardingResult]:
+        return [r for r in self.results if r.state == OnboardingState.REFUSED]
+
+    def markdown(self) -> str:
+        skipped = sum(1 for r in self.results if r.skipped)
+        lines = [
+            f"# Onboarding · {self.tax_base_code}",
+            "",
+            f"- ready to be paid: **{self.count(OnboardingState.READY)}** (of which already onboarded: {skipped})",
+            f"- contract still being signed: {self.count(OnboardingState.SIGNING)}",
+            f"- refused: {self.count(OnboardingState.REFUSED)}",
+        ]
+        if self.refused:
+            lines += ["", "| name | ID | code | reason |", "|---|---|---:|---|"]
+            lines += [f"| {r.name} | {r.id_card_no} | {r.code or ''} | {r.reason} |" for r in self.refused]
+        return "\n".join(lines)
+
+
+def _after_signing(result: OnboardingResult, states: dict[str, str]) -> OnboardingResult:
+    """A person whose contract was being signed, once the platform says how the signing ended."""
+    if result.state != OnboardingState.SIGNING:
+        return result
+    state = states.get(result.contract_no, "")
+    if state == "SIGNED":
+        return result.model_copy(update={"state": OnboardingState.READY})
+    reason = f"contract {result.contract_no} is {state or 'unknown'}" + (
+        "" if state == "EXPIRED" else " (still waiting)"
+    )
+    if state == "EXPIRED":
+        return result.model_copy(update={"state": OnboardingState.REFUSED, "reason": reason})
+    return result.model_copy(update={"reason": reason})
+
+
+def _unique(people: Sequence[Freelancer]) -> list[Freelancer]:
+    seen: set[str] = set()
+    out = []
+    for p in people:
+        if p.id_card_no.upper() not in seen:
+            seen.add(p.id_card_no.upper())
+            out.append(p)
+    return out
+
+
+@flow(name="onboard-freelancers", description="Verify, bind card and sign the contract for each person.")
+async def onboard_freelancers(
+    people: list[Freelancer],
+    tax_base_code: str = DEFAULT_TAX_BASE_CODE,
+    concurrency: int = 16,
+    chunk_size: int = 100,
+    wait_for_signature: bool = True,
+    signature_timeout_seconds: float = 300.0,
+    credentials_block: str | None = None,
+    publish: bool = True,
+) -> OnboardingReport:
+    """Onboard ``people`` with service provider ``tax_base_code``.
+
+    Work is cut into chunks of ``chunk_size`` people (one task run each, ``concurrency`` people in flight
+    across all chunks), so the number of task runs grows with chunks, not with people.
+    """
+    unique = _unique(people)
+    chunks = [unique[i : i + max(1, chunk_size)] for i in range(0, len(unique), max(1, chunk_size))]
+    per_chunk = max(1, concurrency // max(1, min(len(chunks), 4)))
+    gate = asyncio.Semaphore(4)
+
+    async def run(chunk: list[Freelancer]) -> list[OnboardingResult]:
+        async with gate:
+            return await onboard_people(chunk, tax_base_code, per_chunk, credentials_block)
+
+    results = [r for chunk in await asyncio.gather(*(run(c) for c in chunks)) for r in chunk]
+    signing = [r.contract_no for r in results if r.state == OnboardingState.SIGNING and r.contract_no]
+    if signing and wait_for_signature:
+        states = await wait_contracts_signed(signing, signature_timeout_seconds, credentials_block)
+        results = [_after_signing(r, states) for r in results]
+    report = OnboardingReport(tax_base_code=tax_base_code, results=results)
+    if publish:
+        await acreate_table_artifact(
+            [r.model_dump(mode="json") for r in results],
+            key="onboarding-results",
+            description="Onboarding per person (masked)",
+        )
+        await acreate_markdown_artifact(report.markdown(), key="onboarding-summary", description="Onboarding")
+    return report
+
+
+if __name__ == "__main__":  # pragma: no cover - a thin command-line entry
+    from lingong_payroll.files import read_payroll_file
+
+    parsed = read_payroll_file(sys.argv[1])
+    if parsed.errors:
+        sys.exit(parsed.report())
+    crowd = [
+        Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
+        for p in parsed.payees
+    ]
+    print(asyncio.run(onboard_freelancers(crowd)).markdown())

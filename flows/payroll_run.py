@@ -1,0 +1,357 @@
+"""Pay a payroll: validate every row, onboard who is missing, pre-calculate fees, check the balance,
+submit batches, wait for every order to become final, report, and apply for the invoice if asked.
+
+Nobody is paid twice: every order's ``outOrderNo`` and every batch's ``outBatchNo`` derive from the
+payroll's period, provider, project, people and the operator's ``batch_ref`` (lingong_payroll.keys),
+so a task retry, a re-run, or a run on another machine reaches the same keys — and the platform
+refuses a key twice. Orders an earlier run already created are found (SFT0501 flags them, SFT0505
+reads them) and reported, never submitted again.
+
+``python -m flows.payroll_run FILE PERIOD`` runs it on a payroll file; ``lingong payroll run`` is the
+full command line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import acreate_markdown_artifact
+
+from flows import DEFAULT_TAX_BASE_CODE
+from lingong_core.masking import mask_card, mask_id, mask_name
+from lingong_core.money import fmt_yuan
+from lingong_payroll.files import ParsedPayroll, read_payroll_file, validate_rows
+from lingong_payroll.journal import Journal, JournalOrder
+from lingong_payroll.keys import RunKey, check_batch_ref, check_period
+from lingong_payroll.payees import PayeeRow
+from lingong_payroll.plan import MAX_BATCH, PlannedBatch, PlannedOrder, plan_batches, plan_orders
+from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
+from tasks.artifacts import publish_report
+from tasks.credentials import load_settings
+from tasks.invoicing import apply_invoice
+from tasks.onboarding import Freelancer
+from tasks.settlement import (
+    ONBOARDING_CODES,
+    OrderIn,
+    OrderState,
+    Submission,
+    available_balance,
+    collect_orders,
+    lookup_orders,
+    precalculate,
+    submit_batch,
+    wait_batches,
+)
+
+MAX_RESUBMIT_ROUNDS = 5
+_OUTCOME = {"SUCCESS": Outcome.PAID, "FAILED": Outcome.FAILED, "BOUNCED": Outcome.BOUNCED}
+
+
+class PayrollRefusedError(ValueError):
+    """The payroll itself cannot be paid as given (invalid rows, short balance). Nothing was paid."""
+
+
+def _load(payees: Sequence[PayeeRow] | None, payroll_file: str | None) -> ParsedPayroll:
+    if bool(payees) == bool(payroll_file):
+        raise PayrollRefusedError("give either payees or payroll_file (one of them, not both)")
+    if payroll_file:
+        return read_payroll_file(payroll_file)
+    return validate_rows((i, row.model_dump()) for i, row in enumerate(payees or [], start=1))
+
+
+def _line(order: PlannedOrder) -> PayeeLine:
+    p = order.payee
+    return PayeeLine(
+        row=order.row,
+        name=mask_name(p.name),
+        id_card_no=mask_id(p.id_card_no),
+        bank_card_no=mask_card(p.bank_card_no),
+        amount=p.amount,
+        out_order_no=order.out_order_no,
+    )
+
+
+def _order_in(order: PlannedOrder) -> OrderIn:
+    p = order.payee
+    return OrderIn(
+        out_order_no=order.out_order_no,
+        name=p.name,
+        id_card_no=p.id_card_no,
+        mobile=p.mobile,
+        bank_card_no=p.bank_card_no,
+        amount=p.amount,
+        remark=p.remark,
+    )
+
+
+def _apply_state(line: PayeeLine, state: OrderState, *, earlier: bool) -> None:
+    """What the platform says of an order, onto the payee's line."""
+    line.order_no, line.out_batch_no, line.batch_no = state.order_no, state.out_batch_no, state.batch_no
+    line.service_amount = state.service_amount
+    if state.amount != line.amount:
+        line.outcome = Outcome.CONFLICT
+        line.reason = (
+            f"this period's order {state.out_order_no} already exists for {fmt_yuan(state.amount)} "
+            f"({state.status}); not paid again — use a new batch_ref to pay on purpose"
+        )
+        return
+    line.outcome = _OUTCOME.get(state.status, Outcome.PENDING)
+    reasons = []
+    if earlier:
+        reasons.append("submitted by an earlier run")
+    if state.fail_msg and line.outcome != Outcome.PAID:
+        reasons.append(state.fail_msg)
+    line.reason = "; ".join(reasons)
+
+
+@flow(name="payroll-run", description="Pay a payroll through the platform, each payee exactly once.")
+async def payroll_run(
+    period: str,
+    payees: list[PayeeRow] | None = None,
+    payroll_file: str | None = None,
+    tax_base_code: str = DEFAULT_TAX_BASE_CODE,
+    project_no: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    invoice: bool = False,
+    batch_ref: str | None = None,
+    onboard_missing: bool = True,
+    wait_timeout_seconds: float = 900.0,
+    max_batch: int = MAX_BATCH,
+    credentials_block: str | None = None,
+) -> PayrollReport:
+    """Pay ``payees`` (or the rows of ``payroll_file``) for ``period`` (yyyy-MM) through ``tax_base_code``.
+
+    ``dry_run`` validates and pre-calculates without paying. ``skip_invalid`` pays the valid rows of a
+    payroll with invalid ones (reported) instead of refusing it whole. ``batch_ref`` names the run: the
+    same payroll with a new ``batch_ref`` pays everyone again, on purpose.
+    """
+    logger = get_run_logger()
+    period, batch_ref = check_period(period), check_batch_ref(batch_ref)
+    parsed = _load(payees, payroll_file)
+    if parsed.errors and not skip_invalid:
+        report_text = parsed.report()
+        await acreate_markdown_artifact("# Payroll refused\n\n```\n" + report_text + "\n```", key="payroll-refused")
+        raise PayrollRefusedError(f"{len(parsed.invalid_rows)} invalid row(s); nothing was paid:\n{report_text}")
+    merchant_no = load_settings(credentials_block).merchant_no
+    run = RunKey(merchant_no, tax_base_code, period, project_no or "", batch_ref)
+    planned = plan_orders(run, parsed.payees, parsed.rows)
+    report = PayrollReport(
+        run=run.token, period=period, tax_base_code=tax_base_code, project_no=project_no or "", dry_run=dry_run
+    )
+    lines = {o.out_order_no: _line(o) for o in planned}
+    report.lines = sorted(lines.values(), key=lambda x: x.row)
+    for err_row in parsed.invalid_rows:
+        reason = "; ".join(f"{e.column}: {e.reason}" for e in parsed.errors if e.row == err_row)
+        report.lines.append(
+            PayeeLine(
+                row=err_row,
+                name="",
+                id_card_no="",
+                bank_card_no="",
+                amount=Decimal("0.00"),
+                outcome=Outcome.INVALID,
+                reason=reason,
+            )
+        )
+    report.lines.sort(key=lambda x: x.row)
+    if parsed.luhn_flags:
+        report.notes.append(f"rows {parsed.luhn_flags} carry cards failing the Luhn check (flagged, not refused)")
+    logger.info(
+        "payroll %s %s: %d payees, %d invalid rows", period, tax_base_code, len(planned), len(parsed.invalid_rows)
+    )
+
+    by_key = {o.out_order_no: o for o in planned}
+    inputs = {k: _order_in(o) for k, o in by_key.items()}
+    checks = {c.out_order_no: c for c in await precalculate(list(inputs.values()), tax_base_code, credentials_block)}
+
+    missing = [k for k, c in checks.items() if not c.passed and c.code in ONBOARDING_CODES]
+    if missing and onboard_missing and not dry_run:
+        from flows.onboard_freelancers import onboard_freelancers
+
+        people: dict[str, Freelancer] = {}
+        for k in missing:
+            p = by_key[k].payee
+            people.setdefault(
+                p.id_card_no,
+                Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no),
+            )
+        onboarding = await onboard_freelancers(
+            list(people.values()), tax_base_code, credentials_block=credentials_block, publish=False
+        )
+        outcome = dict(zip(people, onboarding.results, strict=True))  # results keep the order given
+        logger.info("onboarded %d of %d payees missing onboarding", len(people) - len(onboarding.refused), len(people))
+        rechecked = await precalculate([inputs[k] for k in missing], tax_base_code, credentials_block)
+        for check in rechecked:
+            result = outcome[by_key[check.out_order_no].payee.id_card_no]
+            if not check.passed and result.reason:  # onboarding's refusal says more than "not verified"
+                check = check.model_copy(
+                    update={"code": result.code or check.code, "reason": f"onboarding refused: {result.reason}"}
+                )
+            checks[check.out_order_no] = check
+
+    earlier = [k for k, c in checks.items() if not c.passed and c.code == 409]
+    to_pay: list[PlannedOrder] = []
+    for key, check in checks.items():
+        line = lines[key]
+        line.service_amount = check.service_amount
+        if check.passed:
+            to_pay.append(by_key[key])
+        elif check.code != 409:
+            line.outcome, line.reason = Outcome.REFUSED, f"[{check.code}] {check.reason}"
+
+    if dry_run:
+        report.notes.append(
+            f"dry run: {len(to_pay)} payees would be paid "
+            f"{fmt_yuan(sum((o.amount for o in to_pay), Decimal('0')))} plus "
+            f"{fmt_yuan(sum((checks[o.out_order_no].service_amount for o in to_pay), Decimal('0')))}"
+            " service fee; nothing was sent"
+        )
+        await publish_report(report)
+        return report
+
+    need = sum((o.amount + checks[o.out_order_no].service_amount for o in to_pay), Decimal("0.00"))
+    if to_pay:
+        available = await available_balance(tax_base_code, credentials_block)
+        if available < need:
+            raise PayrollRefusedError(
+                f"the account with {tax_base_code} holds {fmt_yuan(available)}; this payroll needs {fmt_yuan(need)} "
+                f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
+            )
+
+    journal = Journal()
+    submitted = await _submit(
+        run, to_pay, inputs, lines, period, project_no, tax_base_code, max_batch, credentials_block, journal
+    )
+    earlier_states = await lookup_orders(earlier, credentials_block=credentials_block) if earlier else []
+    for state in earlier_states:
+        _apply_state(lines[state.out_order_no], state, earlier=True)
+    for key in set(earlier) - {s.out_order_no for s in earlier_states}:
+        lines[key].outcome, lines[key].reason = Outcome.REFUSED, "the platform reports the key used but has no order"
+
+    wait_for = sorted(set(submitted) | {s.out_batch_no for s in earlier_states})
+    if wait_for:
+        statuses = await wait_batches(wait_for, wait_timeout_seconds, credentials_block)
+        unfinished = sorted(b for b, s in statuses.items() if s != "COMPLETED")
+        if unfinished:
+            report.notes.append(
+                f"still processing when the run stopped waiting: {', '.join(unfinished)}; "
+                "run again with the same inputs to pick up the results (nothing is paid twice)"
+            )
+        earlier_keys = set(earlier)
+        for state in await collect_orders(wait_for, credentials_block):
+            if state.out_order_no in lines:
+                _apply_state(lines[state.out_order_no], state, earlier=state.out_order_no in earlier_keys)
+        report.batches = sorted({line.batch_no for line in lines.values() if line.batch_no})
+    journal.record(_journal_rows(run, period, tax_base_code, lines.values()))
+    journal.close()
+
+    if invoice:
+        report.invoice = await _invoice(run, report, tax_base_code, credentials_block)
+    counts = report.counts()
+    logger.info("payroll %s: %s", period, ", ".join(f"{k.value.lower()} {v}" for k, v in sorted(counts.items())))
+    await publish_report(report)
+    return report
+
+
+async def _submit(
+    run: RunKey,
+    orders: list[PlannedOrder],
+    inputs: dict[str, OrderIn],
+    lines: dict[str, PayeeLine],
+    period: str,
+    project_no: str | None,
+    tax_base_code: str,
+    max_batch: int,
+    credentials_block: str | None,
+    journal: Journal,
+) -> list[str]:
+    """Submit every batch once; a refused batch's other orders go again in a new batch of their own."""
+    queue = plan_batches(run, orders, max_batch)
+    accepted: list[str] = []
+    gate = asyncio.Semaphore(4)
+
+    async def send(batch: PlannedBatch) -> tuple[PlannedBatch, Submission]:
+        async with gate:
+            return batch, await submit_batch(
+                batch.out_batch_no,
+                [inputs[o.out_order_no] for o in batch.orders],
+                tax_base_code,
+                period,
+                project_no,
+                credentials_block,
+            )
+
+    for _ in range(MAX_RESUBMIT_ROUNDS):
+        if not queue:
+            break
+        retry: list[PlannedBatch] = []
+        for batch, result in await asyncio.gather(*(send(b) for b in queue)):
+            if result.accepted:
+                accepted.append(batch.out_batch_no)
+                journal.record(
+                    JournalOrder(
+                        o.out_order_no,
+                        run.token,
+                        period,
+                        tax_base_code,
+                        batch.out_batch_no,
+                        result.batch_no,
+                        "",
+                        o.amount,
+                        lines[o.out_order_no].service_amount,
+                        "SUBMITTED",
+                    )
+                    for o in batch.orders
+                )
+                for o in batch.orders:
+                    lines[o.out_order_no].out_batch_no = batch.out_batch_no
+                continue
+            refused = result.refused
+            for key, check in refused.items():
+                if key in lines and check.code != 409:
+                    lines[key].outcome, lines[key].reason = Outcome.REFUSED, f"[{check.code}] {check.reason}"
+            rest = [o for o in batch.orders if o.out_order_no not in refused]
+            if rest:
+                retry.append(PlannedBatch(run.batch_no(o.out_order_no for o in rest), tuple(rest)))
+        queue = retry
+    return accepted
+
+
+def _journal_rows(run: RunKey, period: str, tax_base_code: str, lines: Iterable[PayeeLine]) -> list[JournalOrder]:
+    return [
+        JournalOrder(
+            line.out_order_no,
+            run.token,
+            period,
+            tax_base_code,
+            line.out_batch_no,
+            line.batch_no,
+            line.order_no,
+            line.amount,
+            line.service_amount,
+            line.outcome.value,
+        )
+        for line in lines
+        if line.out_order_no and line.outcome != Outcome.REFUSED
+    ]
+
+
+async def _invoice(run: RunKey, report: PayrollReport, tax_base_code: str, credentials_block: str | None) -> str:
+    if not report.complete:
+        return "not applied: the payroll is not complete yet"
+    batch_nos = sorted({line.batch_no for line in report.lines if line.outcome == Outcome.PAID and line.batch_no})
+    if not batch_nos:
+        return "not applied: nothing was paid"
+    result = await apply_invoice(run.invoice_apply_no(batch_nos), tax_base_code, batch_nos, credentials_block)
+    return f"{result.apply_no or result.out_apply_no} {result.status} {fmt_yuan(result.amount)}"
+
+
+if __name__ == "__main__":  # pragma: no cover - a thin command-line entry
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m flows.payroll_run FILE PERIOD(yyyy-MM)")
+    print(asyncio.run(payroll_run(sys.argv[2], payroll_file=sys.argv[1])).markdown())

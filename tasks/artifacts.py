@@ -1,0 +1,49 @@
+"""Prefect artifacts a run leaves for the operator: progress while waiting, a table of results per payee
+(masked), a markdown summary. Artifacts work with and without a Prefect server."""
+
+from __future__ import annotations
+
+import re
+from uuid import UUID
+
+from prefect.artifacts import (
+    acreate_markdown_artifact,
+    acreate_progress_artifact,
+    acreate_table_artifact,
+    aupdate_progress_artifact,
+)
+
+from lingong_payroll.report import PayrollReport
+
+
+def artifact_key(text: str) -> str:
+    """Artifact keys may hold only lowercase letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:100] or "lingong"
+
+
+class Progress:
+    """A progress artifact, created on the first update and moved forward only."""
+
+    def __init__(self, description: str, total: int, key: str | None = None) -> None:
+        self.description = description
+        self.total = max(1, total)
+        self.key = key
+        self._id: UUID | None = None
+        self._last = -1.0
+
+    async def update(self, done: int) -> None:
+        percent = round(100.0 * min(done, self.total) / self.total, 1)
+        if percent <= self._last:
+            return
+        self._last = percent
+        if self._id is None:
+            self._id = await acreate_progress_artifact(percent, key=self.key, description=self.description)
+        else:
+            await aupdate_progress_artifact(self._id, percent)
+
+
+async def publish_report(report: PayrollReport) -> None:
+    """The table (one masked line per payee) and the markdown summary of a payroll run."""
+    key = artifact_key(f"payroll-{report.period}-{report.tax_base_code}-{report.run}")
+    await acreate_table_artifact(report.table(), key=key + "-payees", description="Result per payee (masked)")
+    await acreate_markdown_artifact(report.markdown(), key=key + "-summary", description="Payroll summary")

@@ -1,0 +1,99 @@
+"""Funding the account: recharge data sync (SFT0404), confirmed by SFT0403 (or notification 1001)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime
+from decimal import Decimal
+
+from prefect import task
+from pydantic import BaseModel
+
+from lingong_core.errors import NotFoundError
+from lingong_core.models.common import RechargeStatus
+from lingong_core.models.recharge import RechargeOrder
+from lingong_core.reconcile import submit_once
+from lingong_core.timeutil import format_datetime
+
+from .common import PLATFORM_TASK, open_client, retry_if_busy
+
+
+class RechargeResult(BaseModel):
+    order_no: str
+    out_order_no: str
+    amount: Decimal
+    status: str
+    fail_msg: str = ""
+
+
+def _result(order: RechargeOrder) -> RechargeResult:
+    return RechargeResult(
+        order_no=order.order_no,
+        out_order_no=order.out_order_no,
+        amount=order.amount,
+        status=str(order.status),
+        fail_msg=order.fail_msg or "",
+    )
+
+
+@task(name="sync-recharge", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def sync_recharge(
+    out_order_no: str,
+    tax_base_code: str,
+    amount: Decimal,
+    recharge_time: datetime,
+    pay_channel_code: str = "3000003",
+    service_amount: Decimal = Decimal("0.00"),
+    remark: str | None = None,
+    credentials_block: str | None = None,
+) -> RechargeResult:
+    """Report a transfer to the recharge account (SFT0404), exactly once per ``out_order_no``."""
+    async with open_client(credentials_block) as client:
+
+        async def lookup() -> RechargeOrder | None:
+            try:
+                return await client.recharge.query(out_order_no=out_order_no)
+            except NotFoundError:
+                return None
+
+        async def write() -> RechargeOrder | None:
+            await client.recharge.sync(
+                out_order_no=out_order_no,
+                tax_base_code=tax_base_code,
+                amount=amount,
+                service_amount=service_amount,
+                pay_channel_code=pay_channel_code,
+                recharge_time=recharge_time,
+                remark=remark,
+                request_no=f"{out_order_no}-SFT0404",
+            )
+            return await lookup()
+
+        order = await submit_once(write, lookup)
+        if order is None:
+            raise NotFoundError(f"recharge {out_order_no} accepted but not found", api_code="SFT0403")
+        return _result(order)
+
+
+@task(name="wait-recharge", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def wait_recharge(
+    out_order_no: str, timeout_seconds: float = 600.0, credentials_block: str | None = None
+) -> RechargeResult:
+    """Poll SFT0403 with backoff until the recharge is SUCCESS or FAILED (or the timeout passes)."""
+    delay, deadline = 0.05, time.monotonic() + timeout_seconds
+    async with open_client(credentials_block) as client:
+        while True:
+            order = await client.recharge.query(out_order_no=out_order_no)
+            if order.status in (RechargeStatus.SUCCESS, RechargeStatus.FAILED) or time.monotonic() > deadline:
+                return _result(order)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def recharge_key(tax_base_code: str, amount: Decimal, recharge_time: datetime, ref: str | None) -> str:
+    """A stable ``outOrderNo`` for a transfer: the same transfer reported twice is one recharge."""
+    import hashlib
+
+    text = "\x1f".join([tax_base_code, f"{amount:.2f}", format_datetime(recharge_time), ref or ""])
+    return "RC" + recharge_time.strftime("%Y%m%d") + hashlib.blake2b(text.encode(), digest_size=8).hexdigest().upper()

@@ -1,0 +1,182 @@
+"""Onboarding a freelancer: verify (SFT0101) → BIN check (SFT0202) → bind card (SFT0203) →
+contract (SFT0104) → authorised signing (SFT0105) → signed (SFT0106, or notification 8001).
+
+Every step is naturally idempotent on the platform (a second verification returns the same
+``freelancerNo``, a second bind the same ``bindNo``, a second contract a 409 carrying the existing
+``contractNo``), so a task retry or a re-run repeats nothing harmful. People are handled in chunks, many
+at once inside one task, so the number of task runs grows with chunks, not with people. One person's
+refusal never stops the others: it is reported with the platform's code and reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from enum import StrEnum
+
+from prefect import task
+from pydantic import BaseModel, ConfigDict, Field
+
+from lingong_core.client import AsyncLingongClient
+from lingong_core.errors import ApiError, ConflictError, InputError, NotFoundError
+from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
+from lingong_core.models.common import CardType, ContractStatus, VerifyStatus
+
+from .common import PLATFORM_TASK, open_client, retry_if_busy
+
+
+class Freelancer(BaseModel):
+    """A person to onboard (the fields of a payroll row, without the amount)."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    name: str = Field(description="Legal name (姓名)")
+    id_card_no: str = Field(description="18-character resident ID number (身份证号)")
+    mobile: str = Field(description="Mobile number (手机号)")
+    bank_card_no: str = Field(description="Debit card to be paid into (银行卡号)")
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        yield "name", mask_name(self.name)
+        yield "id_card_no", mask_id(self.id_card_no)
+        yield "mobile", mask_mobile(self.mobile)
+        yield "bank_card_no", mask_card(self.bank_card_no)
+
+
+class OnboardingState(StrEnum):
+    READY = "READY"  # verified, card bound, contract signed: can be paid
+    SIGNING = "SIGNING"  # contract sent for signing; waiting for 8001 / SFT0106
+    REFUSED = "REFUSED"  # the platform refused a step; reason says which and why
+
+
+class OnboardingResult(BaseModel):
+    id_card_no: str = Field(description="masked")
+    name: str = Field(description="masked")
+    state: OnboardingState
+    freelancer_no: str = ""
+    contract_no: str = ""
+    code: int | None = None
+    reason: str = ""
+    skipped: bool = Field(False, description="already onboarded before this run")
+
+
+def _result(person: Freelancer, state: OnboardingState, **fields: object) -> OnboardingResult:
+    return OnboardingResult.model_validate(
+        {"id_card_no": mask_id(person.id_card_no), "name": mask_name(person.name), "state": state, **fields}
+    )
+
+
+def _refused(person: Freelancer, step: str, exc: Exception) -> OnboardingResult:
+    code = exc.code if isinstance(exc, ApiError) else None
+    return _result(person, OnboardingState.REFUSED, code=code, reason=f"{step}: {exc}")
+
+
+async def _already_ready(client: AsyncLingongClient, person: Freelancer, tax_base_code: str) -> OnboardingResult | None:
+    """One query (SFT0103) tells whether the person is verified, has this card bound and a signed contract."""
+    try:
+        info = await client.freelancer.query(id_card_no=person.id_card_no)
+    except NotFoundError:
+        return None
+    if info.verify_status != VerifyStatus.VERIFIED:
+        return None
+    masked = mask_card(person.bank_card_no)
+    if not any(card.bank_card_no == masked for card in info.bank_cards):
+        return None
+    signed = [c for c in info.contracts if c.tax_base_code == tax_base_code and c.status == ContractStatus.SIGNED]
+    if not signed:
+        return None
+    return _result(
+        person, OnboardingState.READY, freelancer_no=info.freelancer_no, contract_no=signed[0].contract_no, skipped=True
+    )
+
+
+async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_code: str) -> OnboardingResult:
+    """Take one person as far as the platform allows now; never raises for a refusal."""
+    step = "query (SFT0103)"
+    try:
+        ready = await _already_ready(client, person, tax_base_code)
+        if ready is not None:
+            return ready
+        step = "verify (SFT0101)"
+        verified = await client.freelancer.verify(name=person.name, id_card_no=person.id_card_no, mobile=person.mobile)
+        step = "card check (SFT0202)"
+        card = await client.freelancer.card_bin(bank_card_no=person.bank_card_no)
+        if card.card_type != CardType.DEBIT:
+            return _result(
+                person,
+                OnboardingState.REFUSED,
+                freelancer_no=verified.freelancer_no,
+                code=4203,
+                reason=f"{step}: {card.bank_name or 'the bank'} card is {card.card_type}, payouts need DEBIT",
+            )
+        step = "card bind (SFT0203)"
+        await client.freelancer.bind_card(
+            id_card_no=person.id_card_no, name=person.name, bank_card_no=person.bank_card_no, mobile=person.mobile
+        )
+        step = "contract (SFT0104)"
+        try:
+            contract_no = (
+                await client.contract.generate(id_card_no=person.id_card_no, tax_base_code=tax_base_code)
+            ).contract_no
+        except ConflictError as exc:
+            if not exc.existing_no:
+                raise
+            contract_no = exc.existing_no
+        status = (await client.contract.query(contract_no=contract_no)).status
+        if status == ContractStatus.CREATED:
+            step = "signing (SFT0105)"
+            status = (await client.contract.sign(contract_no=contract_no)).status
+        if status == ContractStatus.SIGNED:
+            return _result(person, OnboardingState.READY, freelancer_no=verified.freelancer_no, contract_no=contract_no)
+        if status == ContractStatus.SIGNING:
+            return _result(
+                person, OnboardingState.SIGNING, freelancer_no=verified.freelancer_no, contract_no=contract_no
+            )
+        return _result(
+            person,
+            OnboardingState.REFUSED,
+            freelancer_no=verified.freelancer_no,
+            contract_no=contract_no,
+            reason=f"contract {contract_no} is {status}",
+        )
+    except (ApiError, InputError) as exc:
+        if isinstance(exc, ApiError) and exc.code in (429, 500, 503):
+            raise  # busy, not a refusal: the task retries
+        return _refused(person, step, exc)
+
+
+@task(name="onboard-people", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def onboard_people(
+    people: Sequence[Freelancer], tax_base_code: str, concurrency: int = 8, credentials_block: str | None = None
+) -> list[OnboardingResult]:
+    """Onboard a chunk of people, ``concurrency`` at a time. Results come back in the order given."""
+    limit = asyncio.Semaphore(max(1, concurrency))
+    async with open_client(credentials_block) as client:
+
+        async def one(person: Freelancer) -> OnboardingResult:
+            async with limit:
+                return await onboard_one(client, person, tax_base_code)
+
+        return list(await asyncio.gather(*(one(p) for p in people)))
+
+
+@task(name="wait-contracts-signed", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def wait_contracts_signed(
+    contract_nos: Sequence[str], timeout_seconds: float = 300.0, credentials_block: str | None = None
+) -> dict[str, str]:
+    """Poll SFT0106 with backoff until every contract is SIGNED or EXPIRED; returns contractNo → state."""
+    pending = set(contract_nos)
+    states: dict[str, str] = {}
+    delay, deadline = 0.05, time.monotonic() + timeout_seconds
+    async with open_client(credentials_block) as client:
+        while pending:
+            for contract_no in sorted(pending):
+                status = (await client.contract.query(contract_no=contract_no)).status
+                states[contract_no] = str(status)
+                if status in (ContractStatus.SIGNED, ContractStatus.EXPIRED):
+                    pending.discard(contract_no)
+            if not pending or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+    return states

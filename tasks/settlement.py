@@ -1,0 +1,271 @@
+"""Paying freelancers: pre-calculation (SFT0501), settlement (SFT0502), following batches (SFT0503,
+SFT0504) and single orders (SFT0505).
+
+Each batch goes in exactly once: its ``outBatchNo`` and ``requestNo`` derive from the orders it carries
+(lingong_payroll.keys), a lost answer is reconciled by querying the batch before anything is sent
+again (lingong_core.reconcile), and a refused batch creates nothing on the platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+
+from prefect import task
+from pydantic import BaseModel, ConfigDict, Field
+
+from lingong_core.errors import BusinessError, ConflictError, NotFoundError
+from lingong_core.models.common import BatchStatus
+from lingong_core.models.settlement import BatchQueryResponse, FeeCalcOrder, SettlementOrder, SettlementOrderInput
+from lingong_core.reconcile import submit_once
+
+from .common import PLATFORM_TASK, open_client, retry_if_busy
+
+#: The platform's refusal codes that onboarding cures (docs/error-codes.md).
+NOT_VERIFIED, CARD_NOT_BOUND, CONTRACT_NOT_SIGNED, CONTRACT_EXPIRED = 4106, 4205, 4301, 4302
+ONBOARDING_CODES = frozenset({NOT_VERIFIED, CARD_NOT_BOUND, CONTRACT_NOT_SIGNED, CONTRACT_EXPIRED})
+MAX_PER_CALL = 1000
+
+
+class OrderIn(BaseModel):
+    """One order as the flow plans it (full personal data: passed in memory, never logged)."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    out_order_no: str
+    name: str
+    id_card_no: str
+    mobile: str
+    bank_card_no: str
+    amount: Decimal
+    remark: str = ""
+
+    def __repr_args__(self):  # type: ignore[no-untyped-def]
+        yield "out_order_no", self.out_order_no
+        yield "amount", self.amount
+
+
+class Check(BaseModel):
+    out_order_no: str
+    passed: bool
+    service_amount: Decimal = Decimal("0.00")
+    code: int | None = None
+    reason: str = ""
+
+
+class OrderState(BaseModel):
+    out_order_no: str
+    order_no: str
+    out_batch_no: str
+    batch_no: str
+    amount: Decimal
+    service_amount: Decimal
+    status: str
+    fail_msg: str = ""
+
+
+class Submission(BaseModel):
+    out_batch_no: str
+    batch_no: str = ""
+    accepted: bool
+    refused: dict[str, Check] = Field(default_factory=dict, description="outOrderNo → why, when refused")
+    reason: str = ""
+
+
+def _state(order: SettlementOrder) -> OrderState:
+    return OrderState(
+        out_order_no=order.out_order_no,
+        order_no=order.order_no,
+        out_batch_no=order.out_batch_no,
+        batch_no=order.batch_no,
+        amount=order.amount,
+        service_amount=order.service_amount,
+        status=str(order.status),
+        fail_msg=order.fail_msg or "",
+    )
+
+
+def _code(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+@task(name="precalculate-fees", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def precalculate(
+    orders: Sequence[OrderIn], tax_base_code: str, credentials_block: str | None = None
+) -> list[Check]:
+    """SFT0501 for every order (1,000 per call): the fee, and whether the platform would take it."""
+    async with open_client(credentials_block) as client:
+        chunks = [orders[i : i + MAX_PER_CALL] for i in range(0, len(orders), MAX_PER_CALL)]
+        answers = await asyncio.gather(
+            *(
+                client.settlement.precalculate(
+                    tax_base_code=tax_base_code,
+                    orders=[
+                        FeeCalcOrder(out_order_no=o.out_order_no, id_card_no=o.id_card_no, amount=o.amount)
+                        for o in chunk
+                    ],
+                )
+                for chunk in chunks
+            )
+        )
+    checks = []
+    for chunk, answer in zip(chunks, answers, strict=True):
+        by_key = {item.out_order_no: item for item in answer.items}
+        for order in chunk:
+            item = by_key.get(order.out_order_no)
+            if item is None:
+                checks.append(Check(out_order_no=order.out_order_no, passed=False, reason="not in SFT0501's answer"))
+                continue
+            checks.append(
+                Check(
+                    out_order_no=order.out_order_no,
+                    passed=str(item.check_result) == "PASS",
+                    service_amount=item.service_amount,
+                    code=_code(item.fail_code) if item.fail_code else None,
+                    reason=item.fail_msg or "",
+                )
+            )
+    return checks
+
+
+@task(name="available-balance", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def available_balance(tax_base_code: str, credentials_block: str | None = None) -> Decimal:
+    """SFT0303: what the account can pay out now."""
+    async with open_client(credentials_block) as client:
+        return (await client.account.balance(tax_base_code=tax_base_code)).available_amount
+
+
+@task(name="submit-batch", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def submit_batch(
+    out_batch_no: str,
+    orders: Sequence[OrderIn],
+    tax_base_code: str,
+    period: str | None = None,
+    project_no: str | None = None,
+    credentials_block: str | None = None,
+) -> Submission:
+    """SFT0502, exactly once per ``out_batch_no``. A refusal comes back as ``refused``; nothing was created."""
+    async with open_client(credentials_block) as client:
+
+        async def lookup() -> BatchQueryResponse | None:
+            try:
+                return await client.settlement.batch(out_batch_no=out_batch_no)
+            except NotFoundError:
+                return None
+
+        async def write() -> BatchQueryResponse | None:
+            await client.settlement.submit(
+                out_batch_no=out_batch_no,
+                tax_base_code=tax_base_code,
+                period=period,
+                project_no=project_no,
+                orders=[
+                    SettlementOrderInput(
+                        out_order_no=o.out_order_no,
+                        name=o.name,
+                        id_card_no=o.id_card_no,
+                        mobile=o.mobile,
+                        bank_card_no=o.bank_card_no,
+                        amount=o.amount,
+                        remark=o.remark or None,
+                    )
+                    for o in orders
+                ],
+                request_no=f"{out_batch_no}-SFT0502",
+            )
+            return await lookup()
+
+        try:
+            batch = await submit_once(write, lookup)
+        except BusinessError as exc:
+            refused = {
+                str(f.get("outOrderNo")): Check(
+                    out_order_no=str(f.get("outOrderNo")),
+                    passed=False,
+                    code=_code(f.get("failCode")),
+                    reason=str(f.get("failMsg", "")),
+                )
+                for f in exc.body.get("failures") or []
+                if isinstance(f, dict)
+            }
+            if not refused:
+                raise  # a refusal of the whole batch (e.g. balance): the flow reports it
+            return Submission(out_batch_no=out_batch_no, accepted=False, refused=refused, reason=exc.msg)
+        except ConflictError as exc:
+            # An order key of this batch is already used by another batch (a concurrent or earlier run).
+            key = str(exc.body.get("outOrderNo", ""))
+            if not key:
+                raise
+            return Submission(
+                out_batch_no=out_batch_no,
+                accepted=False,
+                reason=exc.msg,
+                refused={key: Check(out_order_no=key, passed=False, code=409, reason=exc.msg)},
+            )
+        if batch is None:
+            raise NotFoundError(f"batch {out_batch_no} accepted but not found", api_code="SFT0503")
+        return Submission(out_batch_no=out_batch_no, batch_no=batch.batch_no, accepted=True)
+
+
+@task(name="wait-batches", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def wait_batches(
+    out_batch_nos: Sequence[str], timeout_seconds: float = 600.0, credentials_block: str | None = None
+) -> dict[str, str]:
+    """Poll SFT0503 with backoff until every batch is COMPLETED (or the timeout passes): outBatchNo → status."""
+    from .artifacts import Progress
+
+    pending = set(out_batch_nos)
+    states: dict[str, str] = {}
+    progress = Progress("Waiting for the platform to pay", total=len(pending))
+    delay, deadline = 0.05, time.monotonic() + timeout_seconds
+    async with open_client(credentials_block) as client:
+        while pending:
+            answers = await asyncio.gather(*(client.settlement.batch(out_batch_no=b) for b in sorted(pending)))
+            for answer in answers:
+                states[answer.out_batch_no] = str(answer.status)
+                if answer.status == BatchStatus.COMPLETED:
+                    pending.discard(answer.out_batch_no)
+            await progress.update(len(states) - len(pending))
+            if not pending or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.6, 5.0)
+    return states
+
+
+@task(name="collect-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | None = None) -> list[OrderState]:
+    """Every order of these batches (SFT0504, 1,000 a page)."""
+    async with open_client(credentials_block) as client:
+
+        async def one(out_batch_no: str) -> list[OrderState]:
+            return [
+                _state(o)
+                async for o in client.settlement.batch_orders.iter(out_batch_no=out_batch_no, page_size=MAX_PER_CALL)
+            ]
+
+        return [s for chunk in await asyncio.gather(*(one(b) for b in out_batch_nos)) for s in chunk]
+
+
+@task(name="lookup-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def lookup_orders(
+    out_order_nos: Sequence[str], concurrency: int = 16, credentials_block: str | None = None
+) -> list[OrderState]:
+    """SFT0505 for orders an earlier run created; orders the platform does not know are left out."""
+    limit = asyncio.Semaphore(concurrency)
+    async with open_client(credentials_block) as client:
+
+        async def one(key: str) -> OrderState | None:
+            async with limit:
+                try:
+                    return _state(await client.settlement.order(out_order_no=key))
+                except NotFoundError:
+                    return None
+
+        found = await asyncio.gather(*(one(k) for k in out_order_nos))
+    return [s for s in found if s is not None]

@@ -1,0 +1,131 @@
+"""payroll_run against the sandbox: every payee paid exactly once, whatever happens to the run."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from flows.fund_account import fund_account
+from flows.payroll_run import PayrollRefusedError, payroll_run
+from lingong_payroll.payees import PayeeRow
+from lingong_payroll.report import Outcome
+from lingong_sandbox.people import Person, bad_checksum, card_number, team
+from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
+
+pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+
+TAX = "2000064001"
+
+
+def rows(people: list[Person], amounts: list[str]) -> list[PayeeRow]:
+    return [
+        PayeeRow(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no, amount=a)
+        for p, a in zip(people, amounts, strict=True)
+    ]
+
+
+def fund(amount: str, ref: str) -> None:
+    asyncio.run(fund_account(amount=amount, tax_base_code=TAX, recharge_time="2026-11-01 09:00:00", reference=ref))
+
+
+def paid_once(platform: Platform, keys: list[str]) -> None:
+    audit = platform.audit()
+    assert audit["paid_twice"] == []
+    assert audit["balanced"] is True
+    for key in keys:
+        assert audit["orders"].get(key, {"debited": 0})["debited"] <= 1, key
+
+
+def test_a_clean_payroll_is_paid_once_and_a_rerun_pays_nobody_again(platform: Platform) -> None:
+    people = team(5, seed=101)
+    fund("100000.00", "clean")
+    payroll = rows(people, ["1000.00", "2500.50", "88.00", "12345.67", "0.01"])
+    report = asyncio.run(payroll_run("2026-11", payees=payroll, batch_ref="CLEAN"))
+    assert [line.outcome for line in report.lines] == [Outcome.PAID] * 5
+    assert report.total(Outcome.PAID) == Decimal("15934.18")
+    assert report.fees(Outcome.PAID) > 0
+    keys = [line.out_order_no for line in report.lines]
+    paid_once(platform, keys)
+
+    again = asyncio.run(payroll_run("2026-11", payees=payroll, batch_ref="CLEAN"))
+    assert [line.outcome for line in again.lines] == [Outcome.PAID] * 5
+    assert all("earlier run" in line.reason for line in again.lines)
+    assert [line.order_no for line in again.lines] == [line.order_no for line in report.lines]
+    paid_once(platform, keys)
+
+
+def test_refused_payees_are_reported_and_the_others_paid(platform: Platform) -> None:
+    import random
+
+    people = team(4, seed=202)
+    credit = Person(
+        "钱多多", team(1, seed=203)[0].id_card_no, "13900001111", card_number(random.Random(1), "622230", 16)
+    )  # an ICBC credit card
+    fund("200000.00", "refusals")
+    payroll = rows([*people, credit], ["100.00", "100.00", "60000.00", "100.00", "100.00"])
+    report = asyncio.run(payroll_run("2026-11", payees=payroll, batch_ref="REFUSE"))
+    outcomes = [line.outcome for line in report.lines]
+    assert outcomes == [Outcome.PAID, Outcome.PAID, Outcome.REFUSED, Outcome.PAID, Outcome.REFUSED]
+    assert "4501" in report.lines[2].reason  # over the single-payout limit
+    assert "card" in report.lines[4].reason.lower()
+    paid_once(platform, [line.out_order_no for line in report.lines])
+
+
+def test_invalid_rows_refuse_the_whole_payroll_unless_skipped(platform: Platform) -> None:
+    people = team(3, seed=303)
+    payroll = rows(people, ["10.00", "10.00", "10.00"])
+    payroll[1] = payroll[1].model_copy(update={"id_card_no": bad_checksum(people[1].id_card_no)})
+    before = platform.audit()
+    with pytest.raises(PayrollRefusedError, match="row 2, idCardNo"):
+        asyncio.run(payroll_run("2026-11", payees=payroll, batch_ref="INVALID"))
+    assert platform.audit()["orders"].keys() == before["orders"].keys()
+    fund("1000.00", "skip-invalid")
+    report = asyncio.run(payroll_run("2026-11", payees=payroll, batch_ref="INVALID", skip_invalid=True))
+    assert [line.outcome for line in report.lines] == [Outcome.PAID, Outcome.INVALID, Outcome.PAID]
+
+
+def test_an_interrupted_run_is_finished_by_a_rerun_paying_each_payee_once(platform: Platform) -> None:
+    people = team(6, seed=404)
+    fund("100000.00", "interrupted")
+    payroll = rows(people, ["321.00"] * 6)
+    first = asyncio.run(payroll_run("2026-12", payees=payroll, wait_timeout_seconds=0))
+    assert any(line.outcome == Outcome.PENDING for line in first.lines) or first.complete
+    second = asyncio.run(payroll_run("2026-12", payees=payroll))
+    assert [line.outcome for line in second.lines] == [Outcome.PAID] * 6
+    assert {line.order_no for line in second.lines} == {line.order_no for line in first.lines if line.order_no}
+    paid_once(platform, [line.out_order_no for line in second.lines])
+
+
+def test_a_bounced_order_is_reported_as_bounced_and_not_repaid(platform: Platform) -> None:
+    people = team(2, seed=505)
+    platform.script(bank_card_no=people[1].bank_card_no, outcome="BOUNCE")
+    fund("10000.00", "bounce")
+    payroll = rows(people, ["500.00", "700.00"])
+    asyncio.run(payroll_run("2026-11", payees=payroll, batch_ref="BOUNCE"))
+    for _ in range(100):  # the bounce comes after the payment, asynchronously
+        report = asyncio.run(payroll_run("2026-11", payees=payroll, batch_ref="BOUNCE"))
+        if report.lines[1].outcome == Outcome.BOUNCED:
+            break
+    assert [line.outcome for line in report.lines] == [Outcome.PAID, Outcome.BOUNCED]
+    audit = platform.audit()
+    assert audit["orders"][report.lines[1].out_order_no]["debited"] == 0  # refunded, not paid again
+    paid_once(platform, [line.out_order_no for line in report.lines])
+
+
+def test_gb18030_csv_with_chinese_headers_through_the_flow(platform: Platform, workdir: Path) -> None:
+    people = team(2, seed=606)
+    path = workdir / "工资.csv"
+    with path.open("w", encoding="gb18030", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["姓名", "身份证号", "手机号", "银行卡号", "金额", "备注"])
+        for p in people:
+            writer.writerow([p.name, p.id_card_no, p.mobile, p.bank_card_no, "66.60", "十一月"])
+    report = asyncio.run(payroll_run("2026-11", payroll_file=str(path), batch_ref="CSV", dry_run=True))
+    assert report.dry_run
+    assert [line.outcome for line in report.lines] == [Outcome.PENDING, Outcome.PENDING] or all(
+        line.outcome == Outcome.REFUSED for line in report.lines
+    )
