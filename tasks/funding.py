@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -92,8 +93,10 @@ async def wait_recharge(
 
 
 def recharge_key(tax_base_code: str, amount: Decimal, recharge_time: datetime, ref: str | None) -> str:
-    """A stable ``outOrderNo`` for a transfer: the same transfer reported twice is one recharge."""
-    import hashlib
+    """A stable ``outOrderNo`` for a transfer, so the same transfer reported twice is one recharge.
 
-    text = "\x1f".join([tax_base_code, f"{amount:.2f}", format_datetime(recharge_time), ref or ""])
-    return "RC" + recharge_time.strftime("%Y%m%d") + hashlib.blake2b(text.encode(), digest_size=8).hexdigest().upper()
+    With the bank's reference the transfer is identified by it alone; without one, by amount and time.
+    """
+    parts = [tax_base_code, ref] if ref else [tax_base_code, f"{amount:.2f}", format_datetime(recharge_time)]
+    digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=8).hexdigest().upper()
+    return "RC" + digest
