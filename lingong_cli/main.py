@@ -9,6 +9,7 @@ from . import call as call_cmd
 from . import demo as demo_cmd
 from . import keys as keys_cmd
 from . import notify as notify_cmd
+from . import payroll as payroll_cmd
 from . import sandbox as sandbox_cmd
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app = typer.Typer(
 app.add_typer(api_cmd.app, name="api")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(notify_cmd.app, name="notify")
+app.add_typer(payroll_cmd.app, name="payroll")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.command("call")(call_cmd.call)
 app.command("demo")(demo_cmd.demo)

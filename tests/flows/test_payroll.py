@@ -124,8 +124,9 @@ def test_gb18030_csv_with_chinese_headers_through_the_flow(platform: Platform, w
         writer.writerow(["姓名", "身份证号", "手机号", "银行卡号", "金额", "备注"])
         for p in people:
             writer.writerow([p.name, p.id_card_no, p.mobile, p.bank_card_no, "66.60", "十一月"])
-    report = asyncio.run(payroll_run("2026-11", payroll_file=str(path), batch_ref="CSV", dry_run=True))
+    report = asyncio.run(payroll_run("2026-11", payroll_file=str(path), dry_run=True, batch_ref="CSV"))
     assert report.dry_run
-    assert [line.outcome for line in report.lines] == [Outcome.PENDING, Outcome.PENDING] or all(
-        line.outcome == Outcome.REFUSED for line in report.lines
-    )
+    assert [line.name[0] for line in report.lines] == [p.name[0] for p in people]  # decoded from GB18030
+    assert [line.amount for line in report.lines] == [Decimal("66.60")] * 2
+    # a dry run onboards nobody: the platform would refuse these two until they are verified
+    assert all(line.outcome == Outcome.REFUSED and "4106" in line.reason for line in report.lines)

@@ -1,0 +1,82 @@
+"""``lingong payroll run FILE --period yyyy-MM``: an ad-hoc, parameterised payroll run from the command line.
+
+It runs the ``payroll_run`` flow against whatever the environment configures (``LINGONG_*``: the
+sandbox or a real merchant account). The file is validated first, before Prefect starts: a file with
+invalid rows is refused with one line per bad row, and nothing is paid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Pay a payroll file.", no_args_is_help=True)
+
+
+@app.command("run")
+def run(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The payroll: .csv (UTF-8 or GB18030) or .xlsx.", exists=True, dir_okay=False, readable=True
+        ),
+    ],
+    period: Annotated[str, typer.Option("--period", help="The month paid for, yyyy-MM.")],
+    project: Annotated[str | None, typer.Option("--project", help="Project number (SFT0703).")] = None,
+    tax_base_code: Annotated[str, typer.Option("--tax-base-code", help="Service provider.")] = "2000064001",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and pre-calculate; pay nothing.")] = False,
+    skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Pay the valid rows, report the rest.")] = False,
+    invoice: Annotated[bool, typer.Option("--invoice", help="Apply for the invoice when all is final.")] = False,
+    batch_ref: Annotated[
+        str | None, typer.Option("--batch-ref", help="Name the run: pay the same file again on purpose.")
+    ] = None,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the platform.")] = 900.0,
+) -> None:
+    """Pay every payee of FILE exactly once for PERIOD; re-running the same file pays nobody again."""
+    from lingong_core.errors import InputError, LingongError
+    from lingong_payroll.files import PayrollFileError, read_payroll_file
+    from lingong_payroll.keys import check_batch_ref, check_period
+
+    console = Console(width=None if os.isatty(1) else 140)
+    try:
+        check_period(period)
+        check_batch_ref(batch_ref)
+        parsed = read_payroll_file(file)
+    except (InputError, PayrollFileError) as exc:
+        console.print(f"[red]refused:[/] {exc}")
+        raise typer.Exit(1) from None
+    if parsed.errors and not skip_invalid:
+        console.print(f"[red]refused:[/] {len(parsed.invalid_rows)} invalid row(s); nothing was paid")
+        console.print(parsed.report(), markup=False)
+        raise typer.Exit(1)
+
+    from flows.payroll_run import PayrollRefusedError, payroll_run
+
+    try:
+        report = asyncio.run(
+            payroll_run(
+                period,
+                payroll_file=str(file.resolve()),
+                tax_base_code=tax_base_code,
+                project_no=project,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                invoice=invoice,
+                batch_ref=batch_ref,
+                wait_timeout_seconds=wait,
+            )
+        )
+    except PayrollRefusedError as exc:
+        console.print(f"[red]refused:[/] {exc}", markup=False)
+        raise typer.Exit(1) from None
+    except LingongError as exc:
+        console.print(f"[red]platform:[/] {exc}", markup=False)
+        raise typer.Exit(2) from None
+    console.print(report.markdown(), markup=False)
+    if not report.complete:
+        raise typer.Exit(3)
