@@ -9,6 +9,12 @@ code in the message. The two layers never handle the same failure.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sqlite3
+import time
+from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from lingong_core.client import AsyncLingongClient
@@ -41,3 +47,47 @@ def retry_if_busy(task: Any, task_run: Any, state: Any) -> bool:
 def open_client(credentials_block: str | None = None) -> AsyncLingongClient:
     """An async client for the named credentials Block, or for the ``LINGONG_*`` environment."""
     return load_settings(credentials_block).async_client()
+
+
+class Nudge:
+    """Notifications speed a wait up; they are never required for it to end correctly.
+
+    Where the notification receiver runs beside the flows (``LINGONG_RECEIVER_DB`` names its store), a
+    waiting task sleeps between platform polls in short steps and stops sleeping as soon as the receiver
+    has recorded a final state for what it waits on; it then confirms with the platform, which stays the
+    authority. Without a receiver it simply sleeps: polling with backoff still finishes the wait.
+    """
+
+    STEP = 0.1
+
+    def __init__(self) -> None:
+        path = os.environ.get("LINGONG_RECEIVER_DB", "")
+        self._store: Any = None
+        if path and Path(path).is_file():
+            from lingong_receiver.store import Store
+
+            self._store = Store(path)
+
+    def reported(self, resource: str, final: Collection[str]) -> bool:
+        if self._store is None:
+            return False
+        try:
+            record = self._store.get_state(resource)
+        except (ValueError, sqlite3.Error):
+            return False
+        return record is not None and record.state in final
+
+    async def pause(self, seconds: float, resources: Collection[str], final: Collection[str]) -> None:
+        """Sleep up to ``seconds``; return early once any of ``resources`` is reported in a ``final`` state."""
+        if self._store is None or not resources:
+            await asyncio.sleep(seconds)
+            return
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if any(self.reported(r, final) for r in resources):
+                return
+            await asyncio.sleep(min(self.STEP, left))
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()

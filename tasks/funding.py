@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from datetime import datetime
@@ -17,7 +16,7 @@ from lingong_core.models.recharge import RechargeOrder
 from lingong_core.reconcile import submit_once
 from lingong_core.timeutil import format_datetime
 
-from .common import PLATFORM_TASK, open_client, retry_if_busy
+from .common import PLATFORM_TASK, Nudge, open_client, retry_if_busy
 
 
 class RechargeResult(BaseModel):
@@ -79,17 +78,27 @@ async def sync_recharge(
 
 @task(name="wait-recharge", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def wait_recharge(
-    out_order_no: str, timeout_seconds: float = 600.0, credentials_block: str | None = None
+    out_order_no: str,
+    timeout_seconds: float = 600.0,
+    credentials_block: str | None = None,
+    max_poll_seconds: float = 10.0,
 ) -> RechargeResult:
-    """Poll SFT0403 with backoff until the recharge is SUCCESS or FAILED (or the timeout passes)."""
+    """Poll SFT0403 with backoff until the recharge is SUCCESS or FAILED (or the timeout passes).
+
+    A recharge notification (1001) recorded by the receiver ends a pause between polls early.
+    """
     delay, deadline = 0.05, time.monotonic() + timeout_seconds
-    async with open_client(credentials_block) as client:
-        while True:
-            order = await client.recharge.query(out_order_no=out_order_no)
-            if order.status in (RechargeStatus.SUCCESS, RechargeStatus.FAILED) or time.monotonic() > deadline:
-                return _result(order)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+    nudge = Nudge()
+    try:
+        async with open_client(credentials_block) as client:
+            while True:
+                order = await client.recharge.query(out_order_no=out_order_no)
+                if order.status in (RechargeStatus.SUCCESS, RechargeStatus.FAILED) or time.monotonic() > deadline:
+                    return _result(order)
+                await nudge.pause(delay, [f"lingong.recharge.{out_order_no}"], {"SUCCESS", "FAILED"})
+                delay = min(delay * 2, max_poll_seconds)
+    finally:
+        nudge.close()
 
 
 def recharge_key(tax_base_code: str, amount: Decimal, recharge_time: datetime, ref: str | None) -> str:

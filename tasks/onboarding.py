@@ -23,7 +23,7 @@ from lingong_core.errors import ApiError, ConflictError, InputError, NotFoundErr
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.models.common import CardType, ContractStatus, VerifyStatus
 
-from .common import PLATFORM_TASK, open_client, retry_if_busy
+from .common import PLATFORM_TASK, Nudge, open_client, retry_if_busy
 
 
 class Freelancer(BaseModel):
@@ -162,21 +162,35 @@ async def onboard_people(
 
 @task(name="wait-contracts-signed", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def wait_contracts_signed(
-    contract_nos: Sequence[str], timeout_seconds: float = 300.0, credentials_block: str | None = None
+    contract_nos: Sequence[str],
+    timeout_seconds: float = 300.0,
+    credentials_block: str | None = None,
+    max_poll_seconds: float = 10.0,
+    concurrency: int = 16,
 ) -> dict[str, str]:
-    """Poll SFT0106 with backoff until every contract is SIGNED or EXPIRED; returns contractNo → state."""
+    """Poll SFT0106 with backoff until every contract is SIGNED or EXPIRED; returns contractNo → state.
+
+    A contract-signed notification (8001) recorded by the receiver ends a pause between polls early.
+    """
     pending = set(contract_nos)
     states: dict[str, str] = {}
     delay, deadline = 0.05, time.monotonic() + timeout_seconds
+    limit = asyncio.Semaphore(concurrency)
+    nudge = Nudge()
     async with open_client(credentials_block) as client:
+
+        async def state(contract_no: str) -> tuple[str, str]:
+            async with limit:
+                return contract_no, str((await client.contract.query(contract_no=contract_no)).status)
+
         while pending:
-            for contract_no in sorted(pending):
-                status = (await client.contract.query(contract_no=contract_no)).status
-                states[contract_no] = str(status)
+            for contract_no, status in await asyncio.gather(*(state(c) for c in sorted(pending))):
+                states[contract_no] = status
                 if status in (ContractStatus.SIGNED, ContractStatus.EXPIRED):
                     pending.discard(contract_no)
             if not pending or time.monotonic() > deadline:
                 break
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            await nudge.pause(delay, [f"lingong.contract.{c}" for c in pending], {"SIGNED", "EXPIRED"})
+            delay = min(delay * 2, max_poll_seconds)
+    nudge.close()
     return states

@@ -21,7 +21,7 @@ from lingong_core.models.common import BatchStatus
 from lingong_core.models.settlement import BatchQueryResponse, FeeCalcOrder, SettlementOrder, SettlementOrderInput
 from lingong_core.reconcile import submit_once
 
-from .common import PLATFORM_TASK, open_client, retry_if_busy
+from .common import PLATFORM_TASK, Nudge, open_client, retry_if_busy
 
 #: The platform's refusal codes that onboarding cures (docs/error-codes.md).
 NOT_VERIFIED, CARD_NOT_BOUND, CONTRACT_NOT_SIGNED, CONTRACT_EXPIRED = 4106, 4205, 4301, 4302
@@ -214,15 +214,22 @@ async def submit_batch(
 
 @task(name="wait-batches", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def wait_batches(
-    out_batch_nos: Sequence[str], timeout_seconds: float = 600.0, credentials_block: str | None = None
+    out_batch_nos: Sequence[str],
+    timeout_seconds: float = 600.0,
+    credentials_block: str | None = None,
+    max_poll_seconds: float = 10.0,
 ) -> dict[str, str]:
-    """Poll SFT0503 with backoff until every batch is COMPLETED (or the timeout passes): outBatchNo → status."""
+    """Poll SFT0503 with backoff until every batch is COMPLETED (or the timeout passes): outBatchNo → status.
+
+    A settlement notification (3001) recorded by the receiver ends a pause between polls early.
+    """
     from .artifacts import Progress
 
     pending = set(out_batch_nos)
     states: dict[str, str] = {}
     progress = Progress("Waiting for the platform to pay", total=len(pending))
     delay, deadline = 0.05, time.monotonic() + timeout_seconds
+    nudge = Nudge()
     async with open_client(credentials_block) as client:
         while pending:
             answers = await asyncio.gather(*(client.settlement.batch(out_batch_no=b) for b in sorted(pending)))
@@ -233,8 +240,9 @@ async def wait_batches(
             await progress.update(len(states) - len(pending))
             if not pending or time.monotonic() > deadline:
                 break
-            await asyncio.sleep(delay)
-            delay = min(delay * 1.6, 5.0)
+            await nudge.pause(delay, [f"lingong.settlement.{b}" for b in pending], {"COMPLETED"})
+            delay = min(delay * 1.6, max_poll_seconds)
+    nudge.close()
     return states
 
 
