@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
+from prefect.utilities.annotations import quote
 
 from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.masking import mask_card, mask_id, mask_name
@@ -167,7 +168,9 @@ async def payroll_run(
 
     by_key = {o.out_order_no: o for o in planned}
     inputs = {k: _order_in(o) for k, o in by_key.items()}
-    checks = {c.out_order_no: c for c in await precalculate(list(inputs.values()), tax_base_code, credentials_block)}
+    checks = {
+        c.out_order_no: c for c in await precalculate(quote(list(inputs.values())), tax_base_code, credentials_block)
+    }
 
     missing = [k for k, c in checks.items() if not c.passed and c.code in ONBOARDING_CODES]
     if missing and onboard_missing and not dry_run:
@@ -185,7 +188,7 @@ async def payroll_run(
         )
         outcome = dict(zip(people, onboarding.results, strict=True))  # results keep the order given
         logger.info("onboarded %d of %d payees missing onboarding", len(people) - len(onboarding.refused), len(people))
-        rechecked = await precalculate([inputs[k] for k in missing], tax_base_code, credentials_block)
+        rechecked = await precalculate(quote([inputs[k] for k in missing]), tax_base_code, credentials_block)
         for check in rechecked:
             result = outcome[by_key[check.out_order_no].payee.id_card_no]
             if not check.passed and result.reason:  # onboarding's refusal says more than "not verified"
@@ -227,7 +230,7 @@ async def payroll_run(
     submitted = await _submit(
         run, to_pay, inputs, lines, period, project_no, tax_base_code, max_batch, credentials_block, journal
     )
-    earlier_states = await lookup_orders(earlier, credentials_block=credentials_block) if earlier else []
+    earlier_states = await lookup_orders(quote(earlier), credentials_block=credentials_block) if earlier else []
     for state in earlier_states:
         _apply_state(lines[state.out_order_no], state, earlier=True)
     for key in set(earlier) - {s.out_order_no for s in earlier_states}:
@@ -279,7 +282,7 @@ async def _submit(
         async with gate:
             return batch, await submit_batch(
                 batch.out_batch_no,
-                [inputs[o.out_order_no] for o in batch.orders],
+                quote([inputs[o.out_order_no] for o in batch.orders]),  # quote: Prefect need not walk 1,000 rows
                 tax_base_code,
                 period,
                 project_no,
