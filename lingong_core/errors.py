@@ -102,7 +102,18 @@ class ConflictError(ApiError):
 
     @property
     def existing_no(self) -> str | None:
-        for key in ("orderNo", "batchNo", "contractNo", "applyNo", "invoiceApplyNo", "projectNo", "campaignNo"):
+        for key in (
+            "orderNo",
+            "batchNo",
+            "contractNo",
+            "applyNo",
+            "withdrawNo",
+            "confirmNo",
+            "projectNo",
+            "campaignNo",
+            "bindNo",
+            "freelancerNo",
+        ):
             value = self.body.get(key)
             if value:
                 return str(value)
