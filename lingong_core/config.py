@@ -63,28 +63,19 @@ class LingongSettings(BaseSettings):
             raise ConfigurationError("set LINGONG_MERCHANT_NO, the merchant number")
 
     def client(self, **kwargs: Any) -> LingongClient:
-        self._check()
-        return LingongClient(
-            self.base_url,
-            self.merchant_no,
-            self.private_key_pem(),
-            self.platform_public_key_pem(),
-            sign_algorithm=self.sign_algorithm,
-            timeout=self.timeout,
-            **kwargs,
-        )
+        """A synchronous client with these settings; ``kwargs`` go to :class:`LingongClient`."""
+        return LingongClient(*self._args(), **self._kwargs(kwargs))
 
     def async_client(self, **kwargs: Any) -> AsyncLingongClient:
+        """An asynchronous client with these settings; ``kwargs`` go to :class:`AsyncLingongClient`."""
+        return AsyncLingongClient(*self._args(), **self._kwargs(kwargs))
+
+    def _args(self) -> tuple[str, str, str, str | None]:
         self._check()
-        return AsyncLingongClient(
-            self.base_url,
-            self.merchant_no,
-            self.private_key_pem(),
-            self.platform_public_key_pem(),
-            sign_algorithm=self.sign_algorithm,
-            timeout=self.timeout,
-            **kwargs,
-        )
+        return self.base_url, self.merchant_no, self.private_key_pem(), self.platform_public_key_pem()
+
+    def _kwargs(self, extra: dict[str, Any]) -> dict[str, Any]:
+        return {"sign_algorithm": self.sign_algorithm, "timeout": self.timeout, **extra}
 
 
 def _read(path: Path, name: str) -> str:

@@ -10,10 +10,11 @@ field and the rule, and shows the value masked.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 from stdnum import luhn
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
@@ -97,43 +98,20 @@ class Payee(BaseModel):
     )
     remark: str = Field(default="", max_length=MAX_REMARK, description="Note shown on the order (备注)")
 
-    @field_validator("name", mode="before")
-    @classmethod
-    def _name(cls, value: Any) -> str:
-        try:
-            return check_name(value)
-        except InputError as exc:
-            raise _as_value_error(exc) from None
+    _checks: ClassVar[dict[str, Callable[[Any], Any]]] = {
+        "name": check_name,
+        "id_card_no": check_id_card_no,
+        "mobile": check_mobile,
+        "bank_card_no": check_bank_card_no,
+        "amount": lambda value: to_money(value, field="amount", allow_zero=False),
+    }
 
-    @field_validator("id_card_no", mode="before")
+    @field_validator("name", "id_card_no", "mobile", "bank_card_no", "amount", mode="before")
     @classmethod
-    def _id(cls, value: Any) -> str:
+    def _check(cls, value: Any, info: ValidationInfo) -> Any:
+        """Each field's rule (above); an InputError becomes pydantic's error for that field."""
         try:
-            return check_id_card_no(value)
-        except InputError as exc:
-            raise _as_value_error(exc) from None
-
-    @field_validator("mobile", mode="before")
-    @classmethod
-    def _mobile(cls, value: Any) -> str:
-        try:
-            return check_mobile(value)
-        except InputError as exc:
-            raise _as_value_error(exc) from None
-
-    @field_validator("bank_card_no", mode="before")
-    @classmethod
-    def _card(cls, value: Any) -> str:
-        try:
-            return check_bank_card_no(value)
-        except InputError as exc:
-            raise _as_value_error(exc) from None
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _amount(cls, value: Any) -> Decimal:
-        try:
-            return to_money(value, field="amount", allow_zero=False)
+            return cls._checks[str(info.field_name)](value)
         except InputError as exc:
             raise _as_value_error(exc) from None
 
