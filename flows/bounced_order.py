@@ -1,0 +1,250 @@
+"""Bounced order (notification 5001, 退票): record it, tell the operator, re-pay only when told the card is fixed.
+
+A paid order that the bank returned comes back to the account (the platform refunds amount and fee).
+This flow reads the order from the platform (SFT0505), records ``BOUNCED`` in the run journal, and
+publishes a markdown artifact ``bounce-<outOrderNo>`` naming who bounced (masked), why, and how to pay
+them again. Nothing is paid then.
+
+Once the person's card is fixed, the operator runs this flow again with ``card_fixed`` and the person
+(with the new card): it checks the order really bounced and that the person is the one it paid, then
+runs ``payroll-run`` for that one person and the bounced amount, with a ``batch_ref`` derived from the
+bounced order's number — so however often it runs, the re-payment is made at most once.
+
+``python -m flows.bounced_order ORDER_NO`` runs the recording step by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from prefect import flow, get_run_logger
+from pydantic import BaseModel, Field
+
+from flows.payroll_run import payroll_run
+from lingong_core.masking import mask_card, mask_id, mask_name
+from lingong_payroll.keys import check_period
+from lingong_payroll.payees import PayeeRow
+from lingong_payroll.report import Outcome
+from tasks.followups import (
+    JournalUpdate,
+    OrderFacts,
+    cell,
+    consistent,
+    journal_period,
+    publish_once,
+    read_order,
+    record_outcomes,
+    repay_ref,
+    yuan,
+)
+from tasks.onboarding import Freelancer, OnboardingState, onboard_people
+
+
+class RepayRefusedError(ValueError):
+    """Nothing was re-paid: the order did not bounce, the person is not the one it paid, or the new card
+    cannot be paid (not a debit card, refused by the bank's check)."""
+
+
+class Repayment(BaseModel):
+    batch_ref: str
+    period: str
+    out_order_no: str = Field("", description="The re-payment's order key")
+    order_no: str = ""
+    bank_card_no: str = Field("", description="masked")
+    outcome: str
+    reason: str = ""
+
+
+class BounceResult(BaseModel):
+    order: OrderFacts
+    tax_base_code: str
+    refund_no: str = ""
+    reason: str = ""
+    journal: JournalUpdate
+    repayment: Repayment | None = None
+
+
+def _how_to_repay(order: OrderFacts) -> list[str]:
+    parameters = {
+        "order_no": order.order_no,
+        "card_fixed": True,
+        "payee": {"name": "…", "id_card_no": "…", "mobile": "…", "bank_card_no": "<the new card>"},
+    }
+    return [
+        "## To pay them again",
+        "",
+        "Once the person has a working debit card, start a custom run of the deployment "
+        "**bounced-order/bounced-order** with `card_fixed` on and the person's name, ID number, mobile and "
+        "**new** card (the same person the order paid; it is checked). It pays the bounced amount once, "
+        f"under batch reference `{repay_ref(order.order_no)}` — running it again pays nobody twice.",
+        "",
+        "```sh",
+        "prefect deployment run bounced-order/bounced-order --params '"
+        + json.dumps(parameters, ensure_ascii=False)
+        + "'",
+        "```",
+    ]
+
+
+def _markdown(result: BounceResult) -> str:
+    o = result.order
+    lines = [
+        f"# Bounced payment (退票) · order {o.out_order_no}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| person | {o.name} ({o.id_card_no}) |",
+        f"| card | {o.bank_card_no} |",
+        f"| amount | {yuan(o.amount)} (fee {yuan(o.service_amount)}), refunded to the account |",
+        f"| reason | {cell(result.reason) or '—'} |",
+        f"| order | {o.order_no} in batch {o.batch_no} ({o.out_batch_no}) · {result.tax_base_code} |",
+        f"| state on the platform | {o.status} |",
+    ]
+    if result.refund_no:
+        lines.append(f"| refund | {result.refund_no} |")
+    if result.repayment is None:
+        lines += ["", *_how_to_repay(o)]
+    else:
+        r = result.repayment
+        lines += [
+            "",
+            "## Re-payment",
+            "",
+            f"To card {r.bank_card_no} as order {r.out_order_no} (batch reference `{r.batch_ref}`, period {r.period}): "
+            f"**{r.outcome}**" + (f" — {cell(r.reason)}" if r.reason else ""),
+        ]
+    return "\n".join(lines)
+
+
+async def _repay(
+    order: OrderFacts,
+    tax_base_code: str,
+    payee: Freelancer,
+    period: str | None,
+    project_no: str | None,
+    wait_timeout_seconds: float,
+    credentials_block: str | None,
+) -> Repayment:
+    if not (consistent(order.id_card_no, payee.id_card_no) and consistent(order.name, payee.name)):
+        raise RepayRefusedError(
+            f"order {order.out_order_no} paid {order.name} ({order.id_card_no}), not "
+            f"{mask_name(payee.name)} ({mask_id(payee.id_card_no)}): nothing was paid"
+        )
+    period = check_period(
+        period or await journal_period(order.out_order_no, tax_base_code) or order.create_time[:7] or ""
+    )
+    # The new card must be bound before SFT0502 takes it (SFT0501 does not look at cards).
+    (onboarded,) = await onboard_people([payee], tax_base_code, 1, credentials_block)
+    if onboarded.state != OnboardingState.READY:
+        raise RepayRefusedError(
+            f"the new card {mask_card(payee.bank_card_no)} cannot be paid yet: {onboarded.reason or onboarded.state}"
+        )
+    ref = repay_ref(order.order_no)
+    row = PayeeRow(
+        name=payee.name,
+        id_card_no=payee.id_card_no,
+        mobile=payee.mobile,
+        bank_card_no=payee.bank_card_no,
+        amount=f"{order.amount:.2f}",
+        remark=f"re-payment of bounced order {order.order_no}",
+    )
+    report = await payroll_run(
+        period,
+        payees=[row],
+        tax_base_code=tax_base_code,
+        project_no=project_no,
+        batch_ref=ref,
+        onboard_missing=True,
+        wait_timeout_seconds=wait_timeout_seconds,
+        credentials_block=credentials_block,
+    )
+    line = report.lines[0]
+    return Repayment(
+        batch_ref=ref,
+        period=period,
+        out_order_no=line.out_order_no,
+        order_no=line.order_no,
+        bank_card_no=mask_card(payee.bank_card_no),
+        outcome=line.outcome.value,
+        reason=line.reason,
+    )
+
+
+@flow(
+    name="bounced-order",
+    description="Notification 5001 (退票): record the bounce, tell the operator; re-pay once the card is fixed.",
+)
+async def bounced_order(
+    order_no: str = "",
+    out_order_no: str = "",
+    refund_no: str = "",
+    bounce_reason: str = "",
+    card_fixed: bool = False,
+    payee: Freelancer | None = None,
+    period: str | None = None,
+    project_no: str | None = None,
+    wait_timeout_seconds: float = 900.0,
+    credentials_block: str | None = None,
+) -> BounceResult:
+    """Record a bounced payment and tell the operator; once the card is fixed, pay the person again, once.
+
+    Args:
+        order_no: The platform's number of the bounced order (orderNo).
+        out_order_no: Or the merchant's order key (outOrderNo).
+        refund_no: The refund the bounce made (refundNo), for the record.
+        bounce_reason: The bank's reason as notified (bounceReason); the platform's own wins.
+        card_fixed: The person's card is fixed: pay the bounced amount again to `payee`, once.
+        payee: With card_fixed: the person the order paid (checked), with the NEW debit card to pay into.
+        period: Period (yyyy-MM) of the re-payment; default: the period of the bounced order's payroll run.
+        project_no: Project number (项目编号) of the re-payment, if any.
+        wait_timeout_seconds: How long the re-payment waits for the platform to pay.
+        credentials_block: The name of a LingongCredentials block; empty: the worker's LINGONG_* variables.
+    """
+    logger = get_run_logger()
+    order, tax_base_code = await read_order(order_no, out_order_no, credentials_block)
+    journal = await record_outcomes([order], tax_base_code)
+    result = BounceResult(
+        order=order,
+        tax_base_code=tax_base_code,
+        refund_no=refund_no,
+        reason=order.fail_msg or bounce_reason,
+        journal=journal,
+    )
+    if order.status != "BOUNCED":
+        await publish_once(f"bounce-{order.out_order_no}", _markdown(result), "Bounced payment (masked)")
+        if card_fixed:
+            raise RepayRefusedError(f"order {order.out_order_no} is {order.status} on the platform: nothing to re-pay")
+        logger.warning(
+            "order %s is %s on the platform, not BOUNCED: recorded as it is", order.out_order_no, order.status
+        )
+        return result
+    if card_fixed:
+        if payee is None:
+            raise RepayRefusedError("card_fixed needs the payee (the person, with the new card)")
+        result.repayment = await _repay(
+            order, tax_base_code, payee, period, project_no, wait_timeout_seconds, credentials_block
+        )
+        logger.info(
+            "bounced order %s re-paid as %s: %s",
+            order.out_order_no,
+            result.repayment.out_order_no,
+            result.repayment.outcome,
+        )
+    else:
+        logger.info(
+            "order %s bounced (%s %s); waiting for the card to be fixed", order.out_order_no, order.name, order.amount
+        )
+    await publish_once(f"bounce-{order.out_order_no}", _markdown(result), "Bounced payment (masked)")
+    if result.repayment is not None and result.repayment.outcome not in (Outcome.PAID, Outcome.PENDING):
+        raise RuntimeError(
+            f"the re-payment of {order.out_order_no} is {result.repayment.outcome}: {result.repayment.reason}"
+        )
+    return result
+
+
+if __name__ == "__main__":  # pragma: no cover - a thin command-line entry
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m flows.bounced_order ORDER_NO")
+    print(asyncio.run(bounced_order(sys.argv[1])))
