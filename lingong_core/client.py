@@ -15,7 +15,7 @@ import os
 import ssl
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -35,6 +35,23 @@ log = logging.getLogger("lingong_core.client")
 KeyInput = rsa.RSAPrivateKey | str | bytes
 PublicKeyInput = rsa.RSAPublicKey | str | bytes
 BizInput = Mapping[str, Any] | BaseModel | str
+
+
+class Limiter(Protocol):
+    """Paces a :class:`LingongClient`: ``acquire`` returns when one more attempt may be sent.
+
+    It is called before every attempt, retries included, so that a rate shared by many processes counts
+    what the platform actually receives. What it raises escapes ``call`` unchanged (nothing was sent).
+    """
+
+    def acquire(self, api_code: str) -> None: ...
+
+
+class AsyncLimiter(Protocol):
+    """The same for :class:`AsyncLingongClient`: ``await acquire(api_code)`` before every attempt."""
+
+    async def acquire(self, api_code: str) -> None: ...
+
 
 _HEADERS = {"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"}
 # Errors where no byte of the request can have reached the platform.
@@ -160,6 +177,7 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
     """Synchronous client. ``transport`` takes any httpx transport (tests use ``httpx.MockTransport``).
 
     Typed service methods hang off it per menu group: ``client.recharge.sync(...)`` (see :mod:`.services`).
+    ``limiter`` (a :class:`Limiter`) is asked before every attempt, retries included; none by default.
     """
 
     def __init__(
@@ -170,9 +188,11 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
         platform_public_key: PublicKeyInput | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
+        limiter: Limiter | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
+        self.limiter = limiter
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=self.timeout,
@@ -189,6 +209,8 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
         """Send one signed call and return the answer's flat fields (``code``, ``msg`` and the rest)."""
         prepared = self.prepare(api_code, biz, request_no=request_no, writes=writes)
         for attempt in self.retry.retrying():
+            if self.limiter is not None:
+                self.limiter.acquire(api_code)
             with attempt:
                 return self._send(prepared)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
@@ -211,7 +233,10 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
 
 
 class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
-    """Asynchronous client with the same rules and service groups as :class:`LingongClient` (awaitable)."""
+    """Asynchronous client with the same rules and service groups as :class:`LingongClient` (awaitable).
+
+    ``limiter`` (an :class:`AsyncLimiter`) is awaited before every attempt, retries included.
+    """
 
     def __init__(
         self,
@@ -222,9 +247,11 @@ class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 100,
+        limiter: AsyncLimiter | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
+        self.limiter = limiter
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=self.timeout,
@@ -242,6 +269,8 @@ class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
         """Send one signed call and return the answer's flat fields."""
         prepared = self.prepare(api_code, biz, request_no=request_no, writes=writes)
         async for attempt in self.retry.async_retrying():
+            if self.limiter is not None:
+                await self.limiter.acquire(api_code)
             with attempt:
                 return await self._send(prepared)
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
