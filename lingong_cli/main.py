@@ -8,6 +8,7 @@ from . import api as api_cmd
 from . import call as call_cmd
 from . import demo as demo_cmd
 from . import keys as keys_cmd
+from . import limits as limits_cmd
 from . import notify as notify_cmd
 from . import payroll as payroll_cmd
 from . import sandbox as sandbox_cmd
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 app.add_typer(api_cmd.app, name="api")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(limits_cmd.app, name="limits")
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(payroll_cmd.app, name="payroll")
 app.add_typer(sandbox_cmd.app, name="sandbox")

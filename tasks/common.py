@@ -22,6 +22,7 @@ from lingong_core.errors import OutcomeUnknownError, RateLimitedError, ServerErr
 from lingong_core.reconcile import StillUnknownError
 
 from .credentials import load_settings
+from .ratelimit import platform_limiter
 
 #: Failures worth another task attempt after a pause. An OutcomeUnknownError only escapes a task from a
 #: naturally idempotent step (verification, card bind, contract): writes keyed by outOrderNo/outBatchNo
@@ -45,8 +46,13 @@ def retry_if_busy(task: Any, task_run: Any, state: Any) -> bool:
 
 
 def open_client(credentials_block: str | None = None) -> AsyncLingongClient:
-    """An async client for the named credentials Block, or for the ``LINGONG_*`` environment."""
-    return load_settings(credentials_block).async_client()
+    """An async client for the named credentials Block, or for the ``LINGONG_*`` environment.
+
+    Every call it makes takes a slot of the merchant's shared rate limits first, where
+    ``LINGONG_RATE_LIMIT_*`` configures them (tasks.ratelimit); none otherwise.
+    """
+    settings = load_settings(credentials_block)
+    return settings.async_client(limiter=platform_limiter(settings.merchant_no))
 
 
 class Nudge:
