@@ -130,3 +130,36 @@ def test_gb18030_csv_with_chinese_headers_through_the_flow(platform: Platform, w
     assert [line.amount for line in report.lines] == [Decimal("66.60")] * 2
     # a dry run onboards nobody: the platform would refuse these two until they are verified
     assert all(line.outcome == Outcome.REFUSED and "4106" in line.reason for line in report.lines)
+
+
+def test_logs_never_hold_a_full_id_card_or_mobile(platform: Platform) -> None:
+    import logging
+
+    people = team(3, seed=707070)
+    payroll = rows(people, ["10.00", "60000.00", "10.00"])  # one over the single-payout limit
+    payroll[2] = payroll[2].model_copy(update={"id_card_no": bad_checksum(people[2].id_card_no)})
+    fund("1000.00", "logs")
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep(level=logging.DEBUG)
+    loggers = [logging.getLogger(n) for n in ("prefect", "lingong_core", "lingong_sandbox", "httpx", "")]
+    saved = [(lg, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.DEBUG)
+    try:
+        report = asyncio.run(payroll_run("2026-11", payees=payroll, batch_ref="LOGS", skip_invalid=True))
+    finally:
+        for lg, level in saved:
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+    assert [line.outcome for line in report.lines] == [Outcome.PAID, Outcome.REFUSED, Outcome.INVALID]
+    text = "\n".join(r.getMessage() for r in records) + report.markdown() + str(report.table())
+    assert len(records) > 10
+    for p in people:
+        for secret in (p.id_card_no, p.bank_card_no, p.mobile, bad_checksum(p.id_card_no)):
+            assert secret not in text
