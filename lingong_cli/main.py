@@ -12,6 +12,7 @@ from . import limits as limits_cmd
 from . import notify as notify_cmd
 from . import payroll as payroll_cmd
 from . import sandbox as sandbox_cmd
+from . import stack as stack_cmd
 
 app = typer.Typer(
     name="lingong",
@@ -26,6 +27,7 @@ app.add_typer(limits_cmd.app, name="limits")
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(payroll_cmd.app, name="payroll")
 app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(stack_cmd.app, name="stack")
 app.command("call")(call_cmd.call)
 app.command("demo")(demo_cmd.demo)
 
