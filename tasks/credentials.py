@@ -43,7 +43,9 @@ class LingongCredentials(Block):
 def load_settings(credentials_block: str | None = None) -> LingongSettings:
     """The named credentials Block's settings, or the ``LINGONG_*`` environment's when no name is given."""
     if credentials_block:
-        block = LingongCredentials.load(credentials_block)
+        # Synchronously even when called from a flow or task coroutine: there, a bare ``load`` would
+        # dispatch to ``aload`` and hand back an un-awaited coroutine instead of the Block.
+        block = LingongCredentials.load(credentials_block, _sync=True)  # type: ignore[call-arg]
         assert isinstance(block, LingongCredentials)
         return block.settings()
     return LingongSettings()
