@@ -118,3 +118,38 @@ def test_an_xlsx_payroll_is_accepted_by_the_flow(platform: Platform, workdir: Pa
     )
     assert [line.amount for line in report.lines] == [Decimal("45.60")] * 2
     assert all(line.outcome == Outcome.REFUSED and "4106" in line.reason for line in report.lines)  # not onboarded
+
+
+def test_lingong_call_makes_one_raw_signed_call(platform: Platform) -> None:
+    runner = CliRunner()
+    ok = runner.invoke(app, ["call", "SFT0303", "--biz", '{"taxBaseCode":"2000064001"}'], env=dict(os.environ))
+    assert ok.exit_code == 0, ok.output
+    assert '"code":200' in ok.output
+    assert '"availableAmount":' in ok.output
+    refused = runner.invoke(app, ["call", "SFT0303", "--biz", '{"taxBaseCode":"9999999999"}'], env=dict(os.environ))
+    assert refused.exit_code == 1
+    assert '"code":4001' in refused.output
+    bad = runner.invoke(app, ["call", "SFT0303", "--biz", "not json"], env=dict(os.environ))
+    assert bad.exit_code != 0
+    assert "--biz" in bad.output
+
+
+def test_flows_can_take_their_credentials_from_a_block(platform: Platform) -> None:
+    from tasks.credentials import LingongCredentials
+
+    block = LingongCredentials(
+        base_url=os.environ["LINGONG_BASE_URL"],
+        merchant_no=os.environ["LINGONG_MERCHANT_NO"],
+        private_key=os.environ["LINGONG_PRIVATE_KEY"],
+        platform_public_key=os.environ["LINGONG_PLATFORM_PUBLIC_KEY"],
+    )
+    assert os.environ["LINGONG_PRIVATE_KEY"].splitlines()[1] not in repr(block)
+    block.save("lingong-test", overwrite=True)
+    loaded = LingongCredentials.load("lingong-test")
+    assert loaded.private_key.get_secret_value() == os.environ["LINGONG_PRIVATE_KEY"]
+    result = asyncio.run(
+        fund_account(
+            amount="1.00", recharge_time="2026-11-04 10:00:00", reference="block", credentials_block="lingong-test"
+        )
+    )
+    assert result.status == "SUCCESS"
