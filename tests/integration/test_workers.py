@@ -1,0 +1,482 @@
+"""Several payroll runs on two process workers, one Prefect server, one shared platform rate limit.
+
+The slow test (``make integration``) starts, all on loopback: a Prefect server (SQLite, or PostgreSQL
+when one can be had), the sandbox platform throttling at its cap, a process work pool with
+the payroll-run deployment, and two ``prefect worker start`` processes — each as another host would be:
+its own ``PREFECT_HOME``, no keys in its environment (they are in the credentials Block on the server),
+the rate-limit variables set. It then starts several payroll runs at once and judges, from the
+sandbox's request log and audit, that:
+
+- the limit held across both workers together. The limits have ``limit=1`` and
+  ``slot_decay_per_second=N`` (tasks/ratelimit.py), so the Prefect server grants their slots at least
+  ``1/N`` s apart: any ``N + 1`` consecutive grants span at least one second. The platform receives
+  each call a little after its grant, and that delay varies; allowing it ``JITTER`` (0.1 s; measured
+  here well under it), "held" means: any ``RATE + 1`` consecutive requests of the runs, timed as the
+  sandbox began handling them, span at least ``1 - JITTER`` s, and any ``WRITE_RATE + 1`` consecutive
+  writes too; and the platform's own throttle, at ``PLATFORM_CAP`` calls per second (the limit is set
+  a notch under it, as docs/operations.md advises), never had to answer 429;
+- the limit did the holding: some window of one second holds ``RATE`` requests;
+- both workers ran payroll runs;
+- every payee was paid exactly once, and the ledger balances.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lingong_core.client import LingongClient
+from lingong_core.masking import mask_id
+from lingong_core.operations import is_write
+from lingong_core.signing import generate_key_pair, private_key_to_pem, public_key_to_pem
+from lingong_sandbox.people import Person, team
+from lingong_sandbox.server import SandboxServer
+from lingong_sandbox.settings import SandboxSettings
+from tasks.ratelimit import ENV_ALL, ENV_READS, ENV_WRITES, CallClass, RateLimits, limit_name
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+TAX = "2000064001"
+POOL = "lingong-it"
+BLOCK = "sandbox-merchant"
+PLATFORM_CAP = 5  # the sandbox's throttle: more calls than this within one second are answered 429
+RATE = 4  # the shared limit on all calls per second, a notch under the platform's cap
+WRITE_RATE = 2  # the shared limit on writes per second
+JITTER = 0.1  # allowed variation of the delay between a slot's grant and the platform receiving the call
+RUNS = 4
+PAYEES_PER_RUN = 3
+WORKERS = ("worker-a", "worker-b")
+RUNS_TIMEOUT = 200.0
+
+
+# --- configuration (fast: no server) ------------------------------------------------------------------
+
+
+def test_rate_limits_are_off_unless_configured() -> None:
+    assert not RateLimits.from_env({}).enabled
+    limits = RateLimits.from_env({ENV_ALL: "10", ENV_WRITES: "2.5", "LINGONG_RATE_LIMIT_TIMEOUT_SECONDS": "30"})
+    assert limits.limits("M1") == {"lingong:M1:all": 10.0, "lingong:M1:write": 2.5}
+    assert limits.names_for("M1", writes=True) == ["lingong:M1:all", "lingong:M1:write"]
+    assert limits.names_for("M1", writes=False) == ["lingong:M1:all"]
+    assert limits.timeout_seconds == 30.0
+    reads_only = RateLimits.from_env({ENV_READS: "1"})
+    assert reads_only.names_for("M1", writes=True) == []
+    assert reads_only.names_for("M1", writes=False) == [limit_name("M1", CallClass.READ)]
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "ten", "nan", "inf"])
+def test_a_bad_rate_is_refused_naming_the_variable(bad: str) -> None:
+    from lingong_core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=ENV_WRITES):
+        RateLimits.from_env({ENV_WRITES: bad})
+
+
+# --- processes --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def base_env(home: Path) -> dict[str, str]:
+    """A clean Prefect environment for a child process: its own home, no analytics, nothing inherited."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "LINGONG_"))}
+    env.update(
+        {
+            "PREFECT_HOME": str(home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_LOGGING_LEVEL": "INFO",
+        }
+    )
+    home.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+class Child:
+    """A child process in its own process group, its output in a log file; stopped by its own id only."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log: Path, cwd: Path = REPO) -> None:
+        self.name, self.log = name, log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+
+
+def wait_until(what: str, ready: Any, timeout: float, child: Child | None = None, step: float = 0.5) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = ready()
+        if value:
+            return value
+        if child is not None and not child.alive():
+            pytest.fail(f"{child.name} exited while waiting for {what}:\n{child.tail()}")
+        time.sleep(step)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}" + (f":\n{child.tail()}" if child else ""))
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------------
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
+    return str(candidates[-1]) if candidates else None
+
+
+@contextlib.contextmanager
+def private_postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on a loopback port, as a non-root user; yields its asyncpg URL."""
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        pytest.skip(
+            "PostgreSQL variant: no PostgreSQL server reachable (set LINGONG_TEST_POSTGRES_URL) and no "
+            "initdb/pg_ctl to start one (Debian: apt-get install postgresql)"
+        )
+    as_user: list[str] = []
+    owner: str | None = None
+    if os.geteuid() == 0:  # postgres refuses to run as root: run it as the postgres user
+        runuser = shutil.which("runuser")
+        if runuser is None or _uid("postgres") is None:
+            pytest.skip("PostgreSQL variant: running as root without a 'postgres' user and runuser to start it")
+        as_user, owner = [runuser, "-u", "postgres", "--"], "postgres"
+    data = Path(tempfile.mkdtemp(prefix="lingong-pg-"))
+    port = free_port()
+    try:
+        if owner:
+            shutil.chown(data, owner, owner)
+        subprocess.run(
+            [*as_user, initdb, "-D", str(data / "db"), "-U", "prefect", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(data / "db"), "-o", options, "-l", str(data / "postgres.log"), "-w", "start"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        try:
+            yield f"postgresql+asyncpg://prefect@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run(
+                [*as_user, pg_ctl, "-D", str(data / "db"), "-m", "fast", "-w", "stop"],
+                check=False, capture_output=True, timeout=60,
+            )  # fmt: skip
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def _uid(user: str) -> int | None:
+    import pwd
+
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        return None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None: the server's default SQLite in its home. Otherwise a PostgreSQL URL for Prefect."""
+    if request.param == "sqlite":
+        yield None
+        return
+    given = os.environ.get("LINGONG_TEST_POSTGRES_URL", "").strip()
+    if given:
+        yield given
+        return
+    with private_postgres() as url:
+        yield url
+
+
+# --- the stack under test ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    api: str
+    sandbox: SandboxServer
+    merchant_no: str
+    merchant_pem: str
+    workers: list[Child]
+
+    def admin(self, method: str, path: str, **params: Any) -> Any:
+        response = httpx.request(method, f"{self.sandbox.admin_url}/{path}", params=params or None, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def prefect(self, method: str, path: str, body: Any = None) -> Any:
+        response = httpx.request(method, f"{self.api}{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+
+SETUP = """
+import json, sys
+from prefect import flow, get_client
+from prefect.client.schemas.actions import WorkPoolCreate
+from prefect.exceptions import ObjectAlreadyExists
+from lingong_core.config import LingongSettings
+from tasks.credentials import LingongCredentials
+
+repo, pool, block = sys.argv[1:4]
+s = LingongSettings()
+LingongCredentials(base_url=s.base_url, merchant_no=s.merchant_no, private_key=s.private_key_pem(),
+                   platform_public_key=s.platform_public_key_pem()).save(block, overwrite=True)
+with get_client(sync_client=True) as client:
+    try:
+        client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+    except ObjectAlreadyExists:
+        pass
+source = flow.from_source(source=repo, entrypoint="flows/payroll_run.py:payroll_run")
+deployment_id = source.deploy(name="payroll-run", work_pool_name=pool, build=False, push=False,
+                              print_next_steps=False)
+print("DEPLOYMENT", deployment_id)
+"""
+
+
+def start_prefect_server(tmp: Path, database_url: str | None) -> tuple[Child, str]:
+    env = base_env(tmp / "server-home")
+    env["PREFECT_LOGGING_LEVEL"] = "WARNING"
+    if database_url:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+    port = free_port()
+    server = Child(
+        "prefect server",
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env,
+        tmp / "server.log",
+    )
+    api = f"http://127.0.0.1:{port}/api"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{api}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until("the Prefect server to be healthy", healthy, 180, server, step=1.0)
+    return server, api
+
+
+def fund(base_url: str, merchant_no: str, merchant_pem: str, sandbox: SandboxServer, amount: str) -> None:
+    """One recharge straight through the core client (before the runs, outside the limit), until SUCCESS."""
+    with LingongClient(base_url, merchant_no, merchant_pem) as client:
+        biz = {
+            "amount": Decimal(amount),
+            "outOrderNo": "IT-FUND-1",
+            "payChannelCode": "3000003",
+            "rechargeTime": "2026-11-01 09:00:00",
+            "serviceAmount": Decimal("0"),
+            "taxBaseCode": TAX,
+        }
+        client.call("SFT0404", biz)
+
+        def confirmed() -> bool:
+            httpx.post(f"{sandbox.admin_url}/run-due", timeout=30).raise_for_status()
+            return bool(client.call("SFT0403", {"outOrderNo": "IT-FUND-1"})["status"] == "SUCCESS")
+
+        wait_until("the recharge to succeed", confirmed, 30)
+
+
+@contextlib.contextmanager
+def worker_stack(tmp: Path, database_url: str | None) -> Iterator[Stack]:
+    merchant_private, merchant_public = generate_key_pair(2048)
+    merchant_pem = private_key_to_pem(merchant_private)
+    settings = SandboxSettings(time_scale=200.0)
+    children: list[Child] = []
+    with SandboxServer(
+        settings,
+        merchant_public_key_pem=public_key_to_pem(merchant_public),
+        db_path=tmp / "sandbox.db",
+        faults=f"max_rps={PLATFORM_CAP}",
+    ) as sandbox:
+        try:
+            server, api = start_prefect_server(tmp, database_url)
+            children.append(server)
+            merchant_no = settings.merchant.merchant_no
+            setup_env = base_env(tmp / "setup-home")
+            setup_env.update(
+                {
+                    "PREFECT_API_URL": api,
+                    "LINGONG_BASE_URL": sandbox.base_url,
+                    "LINGONG_MERCHANT_NO": merchant_no,
+                    "LINGONG_PRIVATE_KEY": merchant_pem,
+                    "LINGONG_PLATFORM_PUBLIC_KEY": sandbox.platform_public_key_pem,
+                }
+            )
+            setup = subprocess.run(
+                [sys.executable, "-c", SETUP, str(REPO), POOL, BLOCK],
+                cwd=REPO, env=setup_env, capture_output=True, text=True, timeout=180, check=False,
+            )  # fmt: skip
+            assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+            for name in WORKERS:
+                env = base_env(tmp / f"{name}-home")  # as on another host: no keys here, only the limits
+                env.update(
+                    {
+                        "PREFECT_API_URL": api,
+                        "PREFECT_WORKER_QUERY_SECONDS": "1",
+                        "PREFECT_WORKER_PREFETCH_SECONDS": "2",
+                        "LINGONG_JOURNAL_DB": str(tmp / f"{name}-journal.db"),
+                        ENV_ALL: str(RATE),
+                        ENV_WRITES: str(WRITE_RATE),
+                    }
+                )
+                children.append(
+                    Child(
+                        name,
+                        [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process",
+                         "--name", name, "--limit", str(RUNS // len(WORKERS))],
+                        env,
+                        tmp / f"{name}.log",
+                    )
+                )  # fmt: skip
+            yield Stack(api, sandbox, merchant_no, merchant_pem, children[1:])
+        finally:
+            for child in reversed(children):
+                child.stop()
+
+
+def payroll(people: list[Person], first: int) -> list[dict[str, str]]:
+    """Rows with amounts unique across the test, so that the audit tells every payee apart."""
+    return [
+        {
+            "name": p.name,
+            "id_card_no": p.id_card_no,
+            "mobile": p.mobile,
+            "bank_card_no": p.bank_card_no,
+            "amount": f"{100 + first + i}.{first + i:02d}",
+        }
+        for i, p in enumerate(people)
+    ]
+
+
+def busiest_second(times: list[float]) -> int:
+    """The most requests in any window [t, t + 1) of the sorted ``times``."""
+    return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
+
+
+def tightest(times: list[float], n: int) -> float:
+    """The shortest time any ``n + 1`` consecutive requests took: more than 1 s means at most n per second."""
+    return min((b - a for a, b in zip(times, times[n:], strict=False)), default=float("inf"))
+
+
+# --- the test ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.integration_slow
+@pytest.mark.timeout(420)
+def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    started = time.monotonic()
+    people = team(RUNS * PAYEES_PER_RUN, seed=909)
+    with worker_stack(tmp_path, database_url) as s:
+        fund(s.sandbox.base_url, s.merchant_no, s.merchant_pem, s.sandbox, "100000.00")
+        since = s.admin("GET", "requests", limit=1000)["list"][-1]["id"]
+        deployment = s.prefect("GET", "/deployments/name/payroll-run/payroll-run")
+        runs = []
+        for r in range(RUNS):
+            rows = payroll(people[r * PAYEES_PER_RUN : (r + 1) * PAYEES_PER_RUN], r * PAYEES_PER_RUN)
+            params = {"period": "2026-11", "payees": rows, "batch_ref": f"IT{r}", "credentials_block": BLOCK}
+            body = {"parameters": params, "name": f"it-payroll-{r}"}
+            runs.append(s.prefect("POST", f"/deployments/{deployment['id']}/create_flow_run", body)["id"])
+
+        def finished() -> list[dict[str, Any]] | None:
+            for worker in s.workers:
+                if not worker.alive():
+                    pytest.fail(f"{worker.name} exited:\n{worker.tail()}")
+            found = s.prefect("POST", "/flow_runs/filter", {"flow_runs": {"id": {"any_": runs}}})
+            done = [r for r in found if r["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")]
+            return found if len(done) == len(runs) else None
+
+        flow_runs = wait_until(f"{RUNS} payroll runs to finish", finished, RUNS_TIMEOUT, step=2.0)
+        logs = "\n".join(f"--- {w.name}\n{w.tail(4000)}" for w in s.workers)
+        states = {r["name"]: r["state"]["type"] for r in flow_runs}
+        assert set(states.values()) == {"COMPLETED"}, f"{states}\n{logs}"
+
+        # Both workers ran payroll runs: each says which flow runs it submitted.
+        ran = {w.name: {r for r in runs if r in w.log.read_text(errors="replace")} for w in s.workers}
+        assert all(ran.values()), f"a worker ran nothing: {ran}\n{logs}"
+        assert set().union(*ran.values()) == set(runs)
+
+        # The limit held, as the platform saw it.
+        entries = s.admin("GET", "requests", sinceId=since, limit=5000)["list"]
+        log = [e for e in entries if e["merchantNo"] == s.merchant_no]
+        arrived = sorted(float(e["epoch"]) - float(e["durationMs"]) / 1000 for e in log)
+        writes = sorted(
+            float(e["epoch"]) - float(e["durationMs"]) / 1000 for e in log if e["apiCode"] and is_write(e["apiCode"])
+        )
+        throttled = [e for e in log if e["code"] == 429]
+        span = arrived[-1] - arrived[0]
+        summary = (
+            f"{len(log)} requests ({len(writes)} writes) over {span:.1f} s = {len(log) / span:.2f}/s; "
+            f"busiest second {busiest_second(arrived)} (writes {busiest_second(writes)}); "
+            f"{RATE + 1} requests took at least {tightest(arrived, RATE):.3f} s, "
+            f"{WRITE_RATE + 1} writes {tightest(writes, WRITE_RATE):.3f} s; 429s {len(throttled)}"
+        )
+        print(summary)
+        assert tightest(arrived, RATE) >= 1 - JITTER, summary
+        assert tightest(writes, WRITE_RATE) >= 1 - JITTER, summary
+        assert throttled == [], summary
+        assert busiest_second(arrived) >= RATE, f"the limit never bound, so this shows nothing: {summary}"
+
+        # The limits were created by the runs themselves (nothing created them beforehand).
+        for call_class, rate in ((CallClass.ALL, RATE), (CallClass.WRITE, WRITE_RATE)):
+            limit = s.prefect("GET", f"/v2/concurrency_limits/{limit_name(s.merchant_no, call_class)}")
+            assert (limit["limit"], limit["slot_decay_per_second"], limit["active"]) == (1, rate, True)
+
+        # Every payee paid exactly once; the ledger balances.
+        audit = s.admin("GET", "audit")
+        assert audit["paid_twice"] == []
+        assert audit["balanced"] is True
+        paid = sorted((o["idCardNo"], o["amount"]) for o in audit["orders"].values() if o["paid"] == 1)
+        expected = sorted(
+            (mask_id(row["id_card_no"]), Decimal(row["amount"]))
+            for r in range(RUNS)
+            for row in payroll(people[r * PAYEES_PER_RUN : (r + 1) * PAYEES_PER_RUN], r * PAYEES_PER_RUN)
+        )
+        assert [(i, Decimal(str(a))) for i, a in paid] == expected
+        assert all(o["paid"] == 1 and o["debited"] == 1 for o in audit["orders"].values())
+    print(f"wall time {time.monotonic() - started:.0f} s ({database_url or 'sqlite'})")
