@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
+from typing import TypeVar
 
 from prefect import task
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +24,12 @@ from lingong_core.errors import ApiError, ConflictError, InputError, NotFoundErr
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.models.common import CardType, ContractStatus, VerifyStatus
 
-from .common import PLATFORM_TASK, Nudge, open_client, retry_if_busy
+from .common import PLATFORM_TASK, RETRYABLE, Nudge, open_client, retry_if_busy
+
+T = TypeVar("T")
+
+#: Tries of one onboarding step whose answer was lost (or that met a busy platform) before the task gives up.
+STEP_ATTEMPTS = 5
 
 
 class Freelancer(BaseModel):
@@ -90,6 +96,23 @@ async def _already_ready(client: AsyncLingongClient, person: Freelancer, tax_bas
     )
 
 
+async def _step(call: Callable[[], Awaitable[T]]) -> T:
+    """One naturally idempotent step, repeated when its answer was lost or the platform was busy.
+
+    The platform answers a repeat with the record the first attempt made, so asking again is how a lost
+    answer is learnt. Repeating here, per person and per step, keeps one lost answer from failing (and
+    Prefect from retrying) the onboarding of everyone in the chunk.
+    """
+    for attempt in range(STEP_ATTEMPTS):
+        try:
+            return await call()
+        except RETRYABLE:
+            if attempt == STEP_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_code: str) -> OnboardingResult:
     """Take one person as far as the platform allows now; never raises for a refusal."""
     step = "query (SFT0103)"
@@ -98,7 +121,9 @@ async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_c
         if ready is not None:
             return ready
         step = "verify (SFT0101)"
-        verified = await client.freelancer.verify(name=person.name, id_card_no=person.id_card_no, mobile=person.mobile)
+        verified = await _step(
+            lambda: client.freelancer.verify(name=person.name, id_card_no=person.id_card_no, mobile=person.mobile)
+        )
         step = "card check (SFT0202)"
         card = await client.freelancer.card_bin(bank_card_no=person.bank_card_no)
         if card.card_type != CardType.DEBIT:
@@ -110,13 +135,15 @@ async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_c
                 reason=f"{step}: {card.bank_name or 'the bank'} card is {card.card_type}, payouts need DEBIT",
             )
         step = "card bind (SFT0203)"
-        await client.freelancer.bind_card(
-            id_card_no=person.id_card_no, name=person.name, bank_card_no=person.bank_card_no, mobile=person.mobile
+        await _step(
+            lambda: client.freelancer.bind_card(
+                id_card_no=person.id_card_no, name=person.name, bank_card_no=person.bank_card_no, mobile=person.mobile
+            )
         )
         step = "contract (SFT0104)"
         try:
             contract_no = (
-                await client.contract.generate(id_card_no=person.id_card_no, tax_base_code=tax_base_code)
+                await _step(lambda: client.contract.generate(id_card_no=person.id_card_no, tax_base_code=tax_base_code))
             ).contract_no
         except ConflictError as exc:
             if not exc.existing_no:
@@ -125,7 +152,7 @@ async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_c
         status = (await client.contract.query(contract_no=contract_no)).status
         if status == ContractStatus.CREATED:
             step = "signing (SFT0105)"
-            status = (await client.contract.sign(contract_no=contract_no)).status
+            status = (await _step(lambda: client.contract.sign(contract_no=contract_no))).status
         if status == ContractStatus.SIGNED:
             return _result(person, OnboardingState.READY, freelancer_no=verified.freelancer_no, contract_no=contract_no)
         if status == ContractStatus.SIGNING:

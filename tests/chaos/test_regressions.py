@@ -1,0 +1,80 @@
+"""Regression tests for the bugs the chaos suite found, one each, small and deterministic: the sandbox's
+faults are drawn from a fixed seed and the requests that draw them go one at a time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lingong_sandbox.people import team
+from tests.chaos.kit import TAX, ChaosSandbox, Keys, lingong_env
+from tests.flows.conftest import PREFECT_HARNESS_SOCKETS
+
+pytestmark = [pytest.mark.chaos, PREFECT_HARNESS_SOCKETS]
+
+
+@pytest.fixture
+def sandbox(prefect_api: str, chaos_keys: Keys, tmp_path: Path) -> Iterator[ChaosSandbox]:
+    """A fresh sandbox, the flows pointed at it (the Prefect harness is up)."""
+    with ChaosSandbox(chaos_keys, tmp_path) as platform, lingong_env(platform, tmp_path / "journal.db"):
+        yield platform
+
+
+def test_onboarding_repeats_a_step_whose_answer_was_lost_instead_of_the_whole_chunk(sandbox: ChaosSandbox) -> None:
+    """Found by ``errors_after``: one lost answer (a 500/503 after the platform committed) of any person's
+    verification, card bind or contract failed the whole onboarding task, whose Prefect retries began every
+    person again — with a few percent of answers lost, a chunk of people almost never got through, and each
+    retry waited 2, 10, then 30 s. Every onboarding step is naturally idempotent, so the step is repeated."""
+    from flows.onboard_freelancers import onboard_freelancers
+    from tasks.onboarding import Freelancer, OnboardingState
+
+    people = team(5, seed=71)
+    sandbox.set_faults("error_after=0.35,only=SFT0101+SFT0203+SFT0104+SFT0105", seed=4)
+    report = asyncio.run(
+        onboard_freelancers(
+            [
+                Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
+                for p in people
+            ],
+            TAX,
+            concurrency=1,  # one request at a time: the same fault draws every time
+            publish=False,
+        )
+    )
+    assert [r.state for r in report.results] == [OnboardingState.READY] * 5
+    assert sandbox.faults_injected() >= 3
+    # Each person was looked up once (SFT0103): no retry of the whole chunk started everyone again.
+    assert len(sandbox.requests_since(0, "SFT0103")) == 5
+
+
+def test_a_bounced_payee_is_reported_with_a_reason(sandbox: ChaosSandbox) -> None:
+    """Found by ``notifications``: the platform's order view of a bounced order carries no ``failMsg`` (the
+    reason travels in notification 5001), and the run reported the payee BOUNCED with an empty reason."""
+    from flows.fund_account import fund_account
+    from flows.payroll_run import payroll_run
+    from lingong_payroll.keys import RunKey
+    from lingong_payroll.payees import PayeeRow
+    from lingong_payroll.report import Outcome
+    from tests.chaos.kit import MERCHANT_NO
+
+    asyncio.run(fund_account(amount="1000.00", recharge_time="2026-11-01 09:00:00", tax_base_code=TAX, reference="b"))
+    people = team(2, seed=72)
+    bounced = RunKey(MERCHANT_NO, TAX, "2026-11", "", "BOUNCE").order_no(people[1].id_card_no, 1)
+    sandbox.script(businessKey=bounced, outcome="BOUNCE")
+    rows = [
+        PayeeRow(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no, amount="10.00")
+        for p in people
+    ]
+    sandbox.settle()
+    for _ in range(20):  # the bounce comes after the payment
+        report = asyncio.run(payroll_run("2026-11", payees=rows, batch_ref="BOUNCE"))
+        if report.lines[1].outcome == Outcome.BOUNCED:
+            break
+        sandbox.settle()
+    line = report.lines[1]
+    assert (line.out_order_no, line.outcome) == (bounced, Outcome.BOUNCED)
+    assert "退票" in line.reason
+    assert "refunded" in line.reason
