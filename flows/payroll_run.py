@@ -50,6 +50,11 @@ from tasks.settlement import (
 
 MAX_RESUBMIT_ROUNDS = 5
 _OUTCOME = {"SUCCESS": Outcome.PAID, "FAILED": Outcome.FAILED, "BOUNCED": Outcome.BOUNCED}
+_UNEXPLAINED = {
+    Outcome.BOUNCED: "paid, then returned by the bank (退票); the amount and fee were refunded — "
+    "pay again once the payee's card is fixed",
+    Outcome.FAILED: "the platform reports the payout failed without a reason; the amount and fee were refunded",
+}
 
 
 class PayrollRefusedError(ValueError):
@@ -106,6 +111,8 @@ def _apply_state(line: PayeeLine, state: OrderState, *, earlier: bool) -> None:
         reasons.append("submitted by an earlier run")
     if state.fail_msg and line.outcome != Outcome.PAID:
         reasons.append(state.fail_msg)
+    elif line.outcome in _UNEXPLAINED:  # the platform gave no reason: a payee not paid is never left without one
+        reasons.append(_UNEXPLAINED[line.outcome])
     line.reason = "; ".join(reasons)
 
 
