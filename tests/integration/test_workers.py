@@ -10,8 +10,8 @@ sandbox's request log and audit, that:
 - the limit held across both workers together. The limits have ``limit=1`` and
   ``slot_decay_per_second=N`` (tasks/ratelimit.py), so the Prefect server grants their slots at least
   ``1/N`` s apart: any ``N + 1`` consecutive grants span at least one second. The platform receives
-  each call a little after its grant, and that delay varies; allowing it ``JITTER`` (0.1 s; measured
-  here well under it), "held" means: any ``RATE + 1`` consecutive requests of the runs, timed as the
+  each call a little after its grant, and that delay varies; allowing it ``JITTER`` (0.2 s; measured
+  at most 71 ms here), "held" means: any ``RATE + 1`` consecutive requests of the runs, timed as the
   sandbox began handling them, span at least ``1 - JITTER`` s, and any ``WRITE_RATE + 1`` consecutive
   writes too; and the platform's own throttle, at ``PLATFORM_CAP`` calls per second (the limit is set
   a notch under it, as docs/operations.md advises), never had to answer 429;
@@ -58,7 +58,9 @@ BLOCK = "sandbox-merchant"
 PLATFORM_CAP = 5  # the sandbox's throttle: more calls than this within one second are answered 429
 RATE = 4  # the shared limit on all calls per second, a notch under the platform's cap
 WRITE_RATE = 2  # the shared limit on writes per second
-JITTER = 0.1  # allowed variation of the delay between a slot's grant and the platform receiving the call
+# The allowed variation of the delay between a slot's grant and the platform starting on the call: measured
+# at most 71 ms here with a load average of 5-8 on 2 cores (others' test runs), allowed 0.2 s.
+JITTER = 0.2
 RUNS = 4
 PAYEES_PER_RUN = 3
 WORKERS = ("worker-a", "worker-b")
@@ -247,7 +249,13 @@ class Stack:
         return response.json()
 
     def prefect(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(method, f"{self.api}{path}", json=body, timeout=30)
+        """One call to the Prefect API; a 503 (SQLite's "database is locked" under load) is retried, as
+        Prefect's own client does — creations carry an idempotency key, so a retry creates nothing twice."""
+        for attempt in range(6):
+            response = httpx.request(method, f"{self.api}{path}", json=body, timeout=30)
+            if response.status_code != 503:
+                break
+            time.sleep(1.0 + attempt)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -420,7 +428,7 @@ def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(
         for r in range(RUNS):
             rows = payroll(people[r * PAYEES_PER_RUN : (r + 1) * PAYEES_PER_RUN], r * PAYEES_PER_RUN)
             params = {"period": "2026-11", "payees": rows, "batch_ref": f"IT{r}", "credentials_block": BLOCK}
-            body = {"parameters": params, "name": f"it-payroll-{r}"}
+            body = {"parameters": params, "name": f"it-payroll-{r}", "idempotency_key": f"{tmp_path.name}-{r}"}
             runs.append(s.prefect("POST", f"/deployments/{deployment['id']}/create_flow_run", body)["id"])
 
         def finished() -> list[dict[str, Any]] | None:
