@@ -142,14 +142,15 @@ async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_c
         )
         step = "contract (SFT0104)"
         try:
-            contract_no = (
-                await _step(lambda: client.contract.generate(id_card_no=person.id_card_no, tax_base_code=tax_base_code))
-            ).contract_no
+            generated = await _step(
+                lambda: client.contract.generate(id_card_no=person.id_card_no, tax_base_code=tax_base_code)
+            )
+            contract_no, status = generated.contract_no, generated.status
         except ConflictError as exc:
             if not exc.existing_no:
                 raise
-            contract_no = exc.existing_no
-        status = (await client.contract.query(contract_no=contract_no)).status
+            contract_no = exc.existing_no  # a contract exists already: ask how far it got (SFT0106)
+            status = (await client.contract.query(contract_no=contract_no)).status
         if status == ContractStatus.CREATED:
             step = "signing (SFT0105)"
             status = (await _step(lambda: client.contract.sign(contract_no=contract_no))).status
