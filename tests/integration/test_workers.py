@@ -288,7 +288,7 @@ def start_prefect_server(tmp: Path, database_url: str | None) -> tuple[Child, st
     env = base_env(tmp / "server-home")
     env["PREFECT_LOGGING_LEVEL"] = "WARNING"
     if database_url:
-        env["PREFECT_API_DATABASE_CONNECTION_URL"] = database_url
+        env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = database_url
     port = free_port()
     server = Child(
         "prefect server",
@@ -487,4 +487,6 @@ def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(
         )
         assert [(i, Decimal(str(a))) for i, a in paid] == expected
         assert all(o["paid"] == 1 and o["debited"] == 1 for o in audit["orders"].values())
+    # The server kept its state where it was told to: SQLite in its home only without a PostgreSQL URL.
+    assert (tmp_path / "server-home" / "prefect.db").exists() == (database_url is None)
     print(f"wall time {time.monotonic() - started:.0f} s ({database_url or 'sqlite'})")
