@@ -96,7 +96,20 @@ def _parse_envelope(body: bytes | str) -> dict[str, Any]:
         raise _bad(f"body is not JSON: {str(exc)[:80]}") from None
     if not isinstance(envelope, dict):
         raise _bad(f"body must be a JSON object, not {_json_type(envelope)}")
+    for name, value in envelope.items():
+        # JSON may escape half a surrogate pair (\ud800): such text cannot even be signed or stored.
+        if not _is_unicode(name) or (isinstance(value, str) and not _is_unicode(value)):
+            shown = name.encode("utf-8", "replace").decode("utf-8")[:40]
+            raise _bad(f"{shown} is not valid Unicode text (a lone surrogate)")
     return envelope
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_envelope(envelope: Mapping[str, Any]) -> tuple[str, str]:

@@ -78,3 +78,47 @@ def test_a_bounced_payee_is_reported_with_a_reason(sandbox: ChaosSandbox) -> Non
     assert (line.out_order_no, line.outcome) == (bounced, Outcome.BOUNCED)
     assert "退票" in line.reason
     assert "refunded" in line.reason
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("notifyType", "\\ud800"), ("bizModel.outOrderNo", "\\ud83d")],
+)
+def test_a_notification_with_a_lone_surrogate_is_refused_not_a_500(
+    chaos_keys: Keys, tmp_path: Path, field: str, value: str
+) -> None:
+    """Found by the hostile notifications: a JSON escape of half a surrogate pair (``\\ud800``) in an envelope
+    field made the signature check raise UnicodeEncodeError (HTTP 500, and the platform would deliver it again
+    and again); inside a correctly signed bizModel it reached the store's SQLite insert. Such text is not
+    Unicode: the receiver refuses it as malformed (400)."""
+    import httpx
+
+    from lingong_core.signing import sign_envelope
+    from lingong_core.timeutil import format_timestamp, now
+    from tests.chaos.kit import MERCHANT_NO, running_receiver
+
+    biz = '{"batchNo":"B1","outBatchNo":"OB1","orderNo":"O1","outOrderNo":"%s","amount":1.00,"serviceAmount":0.06,'
+    biz += '"status":"SUCCESS","failMsg":"","completeTime":"2026-11-26 10:30:15"}'
+    env = {
+        "notifyType": "3001",
+        "notifyNo": "N202611260001",
+        "merchantNo": MERCHANT_NO,
+        "version": "2.0",
+        "timestamp": format_timestamp(now()),
+        "bizModel": biz % (value if field == "bizModel.outOrderNo" else "PO1"),
+    }
+    env["sign"] = sign_envelope(env, chaos_keys.platform_private)  # the escape is plain ASCII until parsed
+    text = "{" + ",".join(f'"{k}":"{v}"' if k != "bizModel" else f'"{k}":{_quoted(v)}' for k, v in env.items()) + "}"
+    if field == "notifyType":
+        text = text.replace('"3001"', f'"{value}"', 1)
+    with running_receiver(chaos_keys, tmp_path) as (receiver, url), httpx.Client(trust_env=False) as http:
+        answer = http.post(url, content=text.encode("ascii"))
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["msg"].strip()
+        assert receiver.store.list(limit=None) == []
+
+
+def _quoted(text: str) -> str:
+    import json
+
+    return json.dumps(text)
