@@ -53,3 +53,24 @@ clean:
 .PHONY: api-docs
 api-docs: $(STAMP)
 	$(BIN)/python -m lingong_core.models.docgen docs/api.md
+
+# The whole stack on loopback (lingong_cli/stack.py): Prefect server + UI, a process worker, the sandbox
+# platform and the notification receiver, with every deployment and its triggers. State, PID files and
+# logs in .state/stack/. `make up` twice starts nothing twice; `make down` stops what it started.
+.PHONY: up down integration
+up: $(STAMP)
+	$(BIN)/lingong stack up $(STACK_ARGS)
+
+down:
+	@if [ -x $(BIN)/lingong ]; then $(BIN)/lingong stack down; else echo "nothing to stop (no .venv)"; fi
+
+# The slow tests (a real stack, a worker, a browser): the `ui` extra (playwright) is installed only here;
+# the browser is Debian's chromium (.ci/run installs it in CI; without it the UI test skips, saying why).
+UI_STAMP := $(VENV)/.installed-ui
+$(UI_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,ui]'
+	@touch $(UI_STAMP)
+
+integration: $(UI_STAMP)
+	@$(BIN)/python -m pytest -m integration_slow tests/integration $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$rc

@@ -9,7 +9,7 @@
    worker with the ``LINGONG_*`` variables of the sandbox's merchant;
 
 then prints the UI's URL. A component already running is left alone, so ``up`` twice starts nothing
-twice (it deploys again, which only updates the deployments). ``down`` stops what ``up`` started, by
+twice (``--redeploy`` deploys again, after prefect.yaml changed). ``down`` stops what ``up`` started, by
 the process ids it recorded. ``env.sh`` in the state directory exports what a shell needs to use the
 stack (``PREFECT_API_URL``, ``LINGONG_*``).
 
@@ -61,6 +61,7 @@ class StackConfig:
     pool: str = POOL
     worker_limit: int = 4
     deploy: bool = True
+    redeploy: bool = False
     repo: Path = REPO
 
     @property
@@ -164,8 +165,14 @@ def _read_pid(config: StackConfig, name: str) -> int | None:
         return None
 
 
+#: The processes this interpreter started, kept so they are waited for (and not collected while running).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
 def _alive(pid: int) -> bool:
     """Whether ``pid`` is a live process (a child that exited is reaped, not counted as alive)."""
+    if pid in _CHILDREN:
+        return _CHILDREN[pid].poll() is None
     with contextlib.suppress(ChildProcessError):
         done, _ = os.waitpid(pid, os.WNOHANG)
         if done == pid:
@@ -208,6 +215,7 @@ def _spawn(config: StackConfig, name: str, args: list[str], env: Mapping[str, st
             stderr=log,
             start_new_session=True,
         )
+    _CHILDREN[process.pid] = process
     _pid_file(config, name).write_text(f"{process.pid}\n")
     return process.pid
 
@@ -338,7 +346,8 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
         )
     recorded.write_text(config.to_json())
     stack = Stack(config)
-    server_env = _env(config, api=False, lingong=False)
+    # The UI asks the server where the API is: tell it this port, not Prefect's default 4200.
+    server_env = {**_env(config, api=False, lingong=False), "PREFECT_UI_API_URL": config.api_url}
     client_env = _env(config, api=True, lingong=False)
     full_env = _env(config, api=True, lingong=True)
 
@@ -388,7 +397,8 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
         60.0,
         say,
     )
-    if config.deploy:
+    # Deploy when something (re)started; with everything already up, only when asked (--redeploy).
+    if config.deploy and (stack.started or _ours(config, "worker") is None or config.redeploy):
         _work_pool(config, client_env)
         say("deploying every deployment in prefect.yaml (prefect deploy --all)")
         _run(config, "deploy", _prefect("--no-prompt", "deploy", "--all"), client_env)
@@ -439,6 +449,10 @@ def _stop(config: StackConfig, name: str, timeout: float = 20.0) -> bool:
             os.killpg(pid, signal.SIGKILL)
         while _alive(pid) and time.monotonic() < deadline + 5:
             time.sleep(0.1)
+    child = _CHILDREN.pop(pid, None)
+    if child is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=1)
     _pid_file(config, name).unlink(missing_ok=True)
     return True
 
@@ -488,6 +502,10 @@ def up_command(
         float, typer.Option("--time-scale", help="Sandbox seconds per real second (10: a settlement takes ~1 s).")
     ] = 10.0,
     deploy: Annotated[bool, typer.Option("--deploy/--no-deploy", help="Run prefect deploy --all.")] = True,
+    redeploy: Annotated[
+        bool,
+        typer.Option("--redeploy", help="Deploy again even if everything is running (after editing prefect.yaml)."),
+    ] = False,
 ) -> None:
     """Start the Prefect server, the sandbox, the receiver and a worker on loopback; deploy; print the UI's URL."""
     config = StackConfig(
@@ -497,6 +515,7 @@ def up_command(
         receiver_port=receiver_port,
         time_scale=time_scale,
         deploy=deploy,
+        redeploy=redeploy,
     )
     try:
         stack = up(config, typer.echo)

@@ -1,0 +1,113 @@
+"""The Prefect UI in a real browser: open the payroll deployment, fill its form, run it, see it complete.
+
+Debian's ``chromium`` driven by the ``playwright`` package (the ``ui`` extra) with an explicit executable
+path — no browser download. Every request not to 127.0.0.1 is aborted (the UI phones an analytics host).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lingong_cli.stack import Stack
+from lingong_sandbox.people import team
+from tests.integration.stack_helpers import fund, runs_of, wait_run
+
+CHROMIUM = next(
+    (Path(p) for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).is_file()), None
+)
+
+pytestmark = [
+    pytest.mark.integration_slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="the playwright package is not installed (pip install -e '.[ui]'; `make integration` does it)",
+    ),
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium; .ci/run does it in CI)",
+    ),
+]
+
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(stack: Stack) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(30_000)
+            page.route(
+                "**/*",
+                lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1") else route.abort(),
+            )
+            yield page
+        finally:
+            browser.close()
+
+
+def test_an_operator_runs_a_payroll_from_the_ui_form(stack: Stack, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    person = team(1, seed=8201)[0]
+    fund(stack, "5000.00", "IT-UI-FUND")
+    before = {r.id for r in runs_of(stack, "payroll-run")}
+
+    def parameter(label: str) -> Any:
+        """The form's block for one parameter (the innermost group holding its label)."""
+        return page.locator("div.group").filter(has=page.get_by_text(label, exact=True)).last
+
+    def text_field(label: str) -> Any:
+        return parameter(label).locator("textarea, input:not([type=checkbox])").first
+
+    page.goto(f"{stack.config.ui_url}/v2/deployments")
+    page.locator('a[href*="/deployments/deployment/"]').filter(has_text=re.compile(r"^payroll-run$")).click()
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Custom run").click()
+
+    page.get_by_label("period", exact=True).fill("2026-12")
+    parameter("payees (Optional)").get_by_role("tab", name="list", exact=True).click()
+    page.get_by_role("button", name="Add item").click()
+    expect(page.get_by_text("18-character resident ID number (身份证号)")).to_be_visible()  # the model's descriptions
+    for label, value in [
+        ("Name (Optional)", person.name),
+        ("Id Card No (Optional)", person.id_card_no),
+        ("Mobile (Optional)", person.mobile),
+        ("Bank Card No (Optional)", person.bank_card_no),
+        ("Amount (Optional)", "1234.50"),
+    ]:
+        text_field(label).fill(value)
+    parameter("batch_ref (Optional)").get_by_role("tab", name="str", exact=True).click()
+    text_field("batch_ref (Optional)").fill("IT-UI")
+    page.get_by_role("button", name="Submit").click()
+
+    page.get_by_role("link", name="View run").click()
+    page.get_by_role("tab", name="Job Variables").wait_for()  # the run's page, not the deployment's
+    expect(page.get_by_text("Completed", exact=True).first).to_be_visible(timeout=180_000)
+
+    (new,) = [r for r in runs_of(stack, "payroll-run") if r.id not in before]
+    assert new.id.hex in page.url.replace("-", "")
+    finished = wait_run(stack, new.id)
+    assert finished.state_name == "Completed"
+    assert finished.parameters["period"] == "2026-12"
+    assert finished.parameters["batch_ref"] == "IT-UI"
+    (row,) = finished.parameters["payees"]
+    assert (row["id_card_no"], row["amount"]) == (person.id_card_no, "1234.50")
