@@ -325,4 +325,24 @@ def _parse_biz_model(text: str) -> dict[str, Any]:
         raise _Refusal(400, f"bizModel: not JSON text ({str(exc)[:80]})", "malformed") from None
     if not isinstance(biz, dict):
         raise _Refusal(400, "bizModel: must be the text of a JSON object", "malformed")
+    if not _is_unicode(biz):  # an escaped half of a surrogate pair (\ud800) cannot be stored or signed back
+        raise _Refusal(400, "bizModel: holds text that is not valid Unicode (a lone surrogate)", "malformed")
     return biz
+
+
+def _is_unicode(value: Any) -> bool:
+    """Whether every string in a parsed JSON value (object keys too) can be encoded as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True

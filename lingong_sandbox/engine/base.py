@@ -152,7 +152,11 @@ def paged(
     """Run ``sql`` (a SELECT with its ORDER BY) one page at a time: ``pageNo``, ``pageSize``, ``total``, ``list``."""
     page_no, page_size = biz.page(ctx.settings.max_page_size)
     total = ctx.conn.execute(f"SELECT COUNT(*) FROM ({sql})", params).fetchone()[0]
-    rows = ctx.conn.execute(f"{sql} LIMIT ? OFFSET ?", (*params, page_size, (page_no - 1) * page_size)).fetchall()
+    offset = (page_no - 1) * page_size
+    # A page past the end is empty; asking SQLite for it could overflow its integers (pageNo 2⁶³−1).
+    rows = (
+        ctx.conn.execute(f"{sql} LIMIT ? OFFSET ?", (*params, page_size, offset)).fetchall() if offset < total else []
+    )
     return {"pageNo": page_no, "pageSize": page_size, "total": int(total), "list": [render(r) for r in rows]}
 
 

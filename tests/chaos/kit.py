@@ -7,8 +7,10 @@ internals. Keys are generated once per session and never written to the reposito
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +22,8 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lingong_core import jsoncodec
-from lingong_core.signing import generate_key_pair, private_key_to_pem, public_key_to_pem
+from lingong_core.signing import generate_key_pair, private_key_to_pem, public_key_to_pem, sign_envelope
+from lingong_core.timeutil import format_timestamp, now
 from lingong_receiver import Receiver, Store
 from lingong_receiver.app import create_app
 from lingong_receiver.events import EventSpec
@@ -102,6 +105,25 @@ class ChaosSandbox:
     def audit(self) -> dict[str, Any]:
         result: dict[str, Any] = self.admin("GET", "audit")
         return result
+
+    def call_signed(self, api_code: str, biz_text: str, **tamper: Any) -> httpx.Response:
+        """POST one envelope to the gateway, signed with the merchant's key over exactly ``biz_text``
+        (which may be any text), then ``tamper``ed; the body is ASCII JSON, so even a lone surrogate travels."""
+        env: dict[str, Any] = {
+            "apiCode": api_code,
+            "merchantNo": MERCHANT_NO,
+            "requestNo": uuid.uuid4().hex,
+            "timestamp": format_timestamp(now()),
+            "version": "2.0",
+            "bizModel": biz_text,
+        }
+        env["sign"] = sign_envelope(env, self.keys.merchant_private)
+        env.update(tamper)
+        return self.http.post(
+            self.server.gateway_url,
+            content=json.dumps(env, ensure_ascii=True, default=str).encode("ascii"),
+            headers={"content-type": "application/json"},
+        )
 
     def set_faults(self, spec: str, seed: int) -> None:
         self._spec, self._seed = spec, seed

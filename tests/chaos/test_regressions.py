@@ -122,3 +122,45 @@ def _quoted(text: str) -> str:
     import json
 
     return json.dumps(text)
+
+
+@pytest.fixture
+def bare_sandbox(chaos_keys: Keys, tmp_path: Path) -> Iterator[ChaosSandbox]:
+    """A sandbox on its own, spoken to with raw signed requests."""
+    with ChaosSandbox(chaos_keys, tmp_path) as platform:
+        yield platform
+
+
+@pytest.mark.parametrize("api_code", ["SFT0305", "SFT1001", "SFT0504"])
+def test_a_page_number_past_any_data_answers_an_empty_page_not_a_500(bare_sandbox: ChaosSandbox, api_code: str) -> None:
+    """Found by the hostile bizModels: ``pageNo`` 2⁶³−1 made the page's OFFSET overflow SQLite's integer and
+    the sandbox answered 500 for SFT0305, SFT1001 and every other paged query."""
+    biz = {
+        "SFT0305": '{"taxBaseCode":"2000064001","pageNo":9223372036854775807,"pageSize":20}',
+        "SFT1001": '{"taxBaseCode":"2000064001","period":"2026-11","pageNo":9223372036854775807,"pageSize":20}',
+        "SFT0504": '{"outBatchNo":"NOSUCH","pageNo":9223372036854775807,"pageSize":1000}',
+    }[api_code]
+    answer = bare_sandbox.call_signed(api_code, biz)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["code"] in (200, 404), body
+    if body["code"] == 200:
+        assert body["list"] == []
+
+
+@pytest.mark.parametrize(
+    ("api_code", "biz"),
+    [
+        ("SFT0702", '{"projectNo":"\\ud800"}'),
+        ("SFT0403", '{"outOrderNo":"T\\udfff"}'),
+        ("SFT0103", '{"freelancerNo":"\\ud83d"}'),
+    ],
+)
+def test_a_biz_model_holding_a_lone_surrogate_is_refused_not_a_500(
+    bare_sandbox: ChaosSandbox, api_code: str, biz: str
+) -> None:
+    """Found by the hostile bizModels: a JSON escape of half a surrogate pair in a field that no model
+    constraint looked at reached SQLite, which cannot encode it: 500. It is not Unicode text: 400."""
+    answer = bare_sandbox.call_signed(api_code, biz)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["code"] == 400, answer.json()
