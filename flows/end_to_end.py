@@ -60,8 +60,17 @@ async def end_to_end(
     invoice: bool = True,
     credentials_block: str | None = None,
 ) -> EndToEndReport:
-    """Pay ``payees`` for ``period`` from scratch. ``transfer_time`` is when the enterprise's transfer to
-    the recharge account happened (the first of the period's month at 09:00 if not given)."""
+    """Pay ``payees`` for ``period`` from scratch: onboard, fund, pay, invoice.
+
+    Args:
+        payees: The team and their amounts (as text).
+        period: The month paid for, yyyy-MM.
+        tax_base_code: The service provider paying through.
+        transfer_time: When the enterprise's transfer to the recharge account happened (default: the 1st
+            of the period's month, 09:00).
+        invoice: Apply for the invoice once every order is final.
+        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+    """
     people = [
         Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no) for p in payees
     ]

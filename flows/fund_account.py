@@ -33,7 +33,18 @@ async def fund_account(
     timeout_seconds: float = 600.0,
     credentials_block: str | None = None,
 ) -> RechargeResult:
-    """Report ``amount`` transferred at ``recharge_time`` to ``tax_base_code``'s recharge account."""
+    """Report ``amount`` transferred at ``recharge_time`` to ``tax_base_code``'s recharge account.
+
+    Args:
+        amount: The yuan transferred, as text, e.g. "100000.00".
+        recharge_time: When the transfer was made, yyyy-MM-dd HH:mm:ss (Asia/Shanghai).
+        tax_base_code: The service provider whose custody account received it.
+        reference: The bank transfer's reference (流水号): reporting it twice records one recharge.
+        pay_channel_code: The channel (3000001 Alipay, 3000002 WeChat, 3000003 CMB, 3000005 Ping An, 3000007 CIB).
+        wait: Wait until the platform confirms the recharge.
+        timeout_seconds: How long to wait for the confirmation.
+        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+    """
     out_order_no = recharge_key(tax_base_code, amount, recharge_time, reference)
     result = await sync_recharge(
         out_order_no,

@@ -91,6 +91,16 @@ async def onboard_freelancers(
 
     Work is cut into chunks of ``chunk_size`` people (one task run each, ``concurrency`` people in flight
     across all chunks), so the number of task runs grows with chunks, not with people.
+
+    Args:
+        people: Who to onboard: name, ID number, mobile and the debit card they will be paid to.
+        tax_base_code: The service provider the contract is signed with.
+        concurrency: How many people are onboarded at once, across all chunks.
+        chunk_size: People per task run.
+        wait_for_signature: Wait until each contract is signed (8001 or SFT0106).
+        signature_timeout_seconds: How long to wait for the signatures.
+        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        publish: Publish the result table and summary as artifacts.
     """
     unique = _unique(people)
     chunks = [unique[i : i + max(1, chunk_size)] for i in range(0, len(unique), max(1, chunk_size))]

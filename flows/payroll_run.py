@@ -132,11 +132,22 @@ async def payroll_run(
     max_batch: int = MAX_BATCH,
     credentials_block: str | None = None,
 ) -> PayrollReport:
-    """Pay ``payees`` (or the rows of ``payroll_file``) for ``period`` (yyyy-MM) through ``tax_base_code``.
+    """Pay ``payees`` (or the rows of ``payroll_file``) for ``period`` through ``tax_base_code``.
 
-    ``dry_run`` validates and pre-calculates without paying. ``skip_invalid`` pays the valid rows of a
-    payroll with invalid ones (reported) instead of refusing it whole. ``batch_ref`` names the run: the
-    same payroll with a new ``batch_ref`` pays everyone again, on purpose.
+    Args:
+        period: The month paid for, yyyy-MM (e.g. 2026-11). Part of every payee's business key.
+        payees: The payroll's lines: name, ID number, mobile, debit card and amount (as text, e.g. "1234.50").
+        payroll_file: Instead of payees: a .csv (UTF-8 or GB18030) or .xlsx file on the worker.
+        tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
+        project_no: The project (SFT0703) the work was for, if any.
+        dry_run: Validate and pre-calculate fees only; pay nothing.
+        skip_invalid: Pay the valid lines of a payroll with invalid ones (reported) instead of refusing it.
+        invoice: Apply for the invoice (SFT0605) once every order is final.
+        batch_ref: Names the run. The same payroll with a new batch_ref pays everyone again, on purpose.
+        onboard_missing: Verify, bind and sign up payees the platform does not know yet.
+        wait_timeout_seconds: How long to wait for the platform to finish paying; a re-run picks up the rest.
+        max_batch: Orders per settlement batch (the platform takes at most 1,000).
+        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
     """
     logger = get_run_logger()
     period, batch_ref = check_period(period), check_batch_ref(batch_ref)

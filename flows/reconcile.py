@@ -121,6 +121,12 @@ def compare(journal: list[JournalOrder], states: dict[str, OrderState], ledger: 
 async def reconcile(
     tax_base_code: str = DEFAULT_TAX_BASE_CODE, credentials_block: str | None = None
 ) -> ReconcileReport:
+    """Compare the run journal with the platform's orders and ledger; report every difference.
+
+    Args:
+        tax_base_code: The service provider's account to reconcile.
+        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+    """
     journal = Journal()
     try:
         recorded = journal.orders(tax_base_code)
