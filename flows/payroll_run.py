@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from decimal import Decimal
 
 from prefect import flow, get_run_logger
@@ -34,7 +34,7 @@ from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
 from tasks.artifacts import publish_report
 from tasks.credentials import load_settings
 from tasks.invoicing import apply_invoice
-from tasks.onboarding import Freelancer
+from tasks.onboarding import Freelancer, OnboardingResult, OnboardingState
 from tasks.settlement import (
     ONBOARDING_CODES,
     OrderIn,
@@ -190,12 +190,12 @@ async def payroll_run(
         c.out_order_no: c for c in await precalculate(quote(list(inputs.values())), tax_base_code, credentials_block)
     }
 
-    missing = [k for k, c in checks.items() if not c.passed and c.code in ONBOARDING_CODES]
-    if missing and onboard_missing and not dry_run:
+    async def onboard(keys: list[str]) -> dict[str, OnboardingResult]:
+        """Onboard the payees of these orders (verify, bind this card, contract); order key → result."""
         from flows.onboard_freelancers import onboard_freelancers
 
         people: dict[str, Freelancer] = {}
-        for k in missing:
+        for k in keys:
             p = by_key[k].payee
             people.setdefault(
                 p.id_card_no,
@@ -204,16 +204,31 @@ async def payroll_run(
         onboarding = await onboard_freelancers(
             list(people.values()), tax_base_code, credentials_block=credentials_block, publish=False
         )
+        logger.info("onboarded %d of %d payees", len(people) - len(onboarding.refused), len(people))
         outcome = dict(zip(people, onboarding.results, strict=True))  # results keep the order given
-        logger.info("onboarded %d of %d payees missing onboarding", len(people) - len(onboarding.refused), len(people))
+        return {k: outcome[by_key[k].payee.id_card_no] for k in keys}
+
+    missing = [k for k, c in checks.items() if not c.passed and c.code in ONBOARDING_CODES]
+    if missing and onboard_missing and not dry_run:
+        onboarded = await onboard(missing)
         rechecked = await precalculate(quote([inputs[k] for k in missing]), tax_base_code, credentials_block)
         for check in rechecked:
-            result = outcome[by_key[check.out_order_no].payee.id_card_no]
+            result = onboarded[check.out_order_no]
             if not check.passed and result.reason:  # onboarding's refusal says more than "not verified"
                 check = check.model_copy(
                     update={"code": result.code or check.code, "reason": f"onboarding refused: {result.reason}"}
                 )
             checks[check.out_order_no] = check
+
+    async def cure(keys: list[str]) -> dict[str, str]:
+        """Payees a batch was refused for whom onboarding is the cure (a card not bound yet: SFT0501 does
+        not look at cards); key → "" when now ready, else why not."""
+        if not onboard_missing:
+            return dict.fromkeys(keys, "onboarding not asked for (onboard_missing is off)")
+        return {
+            k: "" if r.state == OnboardingState.READY else f"onboarding refused: {r.reason or r.state}"
+            for k, r in (await onboard(keys)).items()
+        }
 
     earlier = [k for k, c in checks.items() if not c.passed and c.code == 409]
     to_pay: list[PlannedOrder] = []
@@ -246,7 +261,7 @@ async def payroll_run(
 
     journal = Journal()
     submitted = await _submit(
-        run, to_pay, inputs, lines, period, project_no, tax_base_code, max_batch, credentials_block, journal
+        run, to_pay, inputs, lines, period, project_no, tax_base_code, max_batch, credentials_block, journal, cure
     )
     earlier_states = await lookup_orders(quote(earlier), credentials_block=credentials_block) if earlier else []
     for state in earlier_states:
@@ -290,10 +305,17 @@ async def _submit(
     max_batch: int,
     credentials_block: str | None,
     journal: Journal,
+    cure: Callable[[list[str]], Awaitable[dict[str, str]]],
 ) -> list[str]:
-    """Submit every batch once; a refused batch's other orders go again in a new batch of their own."""
+    """Submit every batch once; a refused batch's other orders go again in a new batch of their own.
+
+    Orders refused for want of onboarding (e.g. a new card not bound yet) are onboarded once (``cure``)
+    and go again with them; orders refused for anything else are reported with the platform's reason.
+    """
     queue = plan_batches(run, orders, max_batch)
     accepted: list[str] = []
+    cured: set[str] = set()
+    by_order = {o.out_order_no: o for o in orders}
     gate = asyncio.Semaphore(4)
 
     async def send(batch: PlannedBatch) -> tuple[PlannedBatch, Submission]:
@@ -310,7 +332,8 @@ async def _submit(
     for _ in range(MAX_RESUBMIT_ROUNDS):
         if not queue:
             break
-        retry: list[PlannedBatch] = []
+        again: list[PlannedOrder] = []
+        curable: list[str] = []
         for batch, result in await asyncio.gather(*(send(b) for b in queue)):
             if result.accepted:
                 accepted.append(batch.out_batch_no)
@@ -334,12 +357,21 @@ async def _submit(
                 continue
             refused = result.refused
             for key, check in refused.items():
-                if key in lines and check.code != 409:
-                    lines[key].outcome, lines[key].reason = Outcome.REFUSED, f"[{check.code}] {check.reason}"
-            rest = [o for o in batch.orders if o.out_order_no not in refused]
-            if rest:
-                retry.append(PlannedBatch(run.batch_no(o.out_order_no for o in rest), tuple(rest)))
-        queue = retry
+                if key not in lines or check.code == 409:
+                    continue
+                lines[key].outcome, lines[key].reason = Outcome.REFUSED, f"[{check.code}] {check.reason}"
+                if check.code in ONBOARDING_CODES and key not in cured:
+                    curable.append(key)
+            again += [o for o in batch.orders if o.out_order_no not in refused]
+        if curable:
+            cured.update(curable)
+            for key, why in (await cure(curable)).items():
+                if why:
+                    lines[key].reason += f"; {why}"
+                else:
+                    lines[key].outcome, lines[key].reason = Outcome.PENDING, ""
+                    again.append(by_order[key])
+        queue = plan_batches(run, again, max_batch)
     return accepted
 
 

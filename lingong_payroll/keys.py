@@ -9,8 +9,13 @@ pay anyone twice. The keys are:
   payroll (a second line for the same person in the same payroll is a second order). Re-running the
   same period — even from an edited file — reaches the same keys, so anyone already paid is found,
   not paid again. Paying the same people again on purpose takes a new ``batch_ref``;
-- **batch** (``outBatchNo``): the run and the sorted set of order keys it carries;
-- **request** (``requestNo``): the business key and the apiCode.
+- **batch** (``outBatchNo``): the run and the sorted set of order keys it carries.
+
+The ``requestNo`` of a write is *not* derived: the platform replays the stored answer to a repeated
+requestNo for 24 hours, so a batch refused for a short balance or an unbound card would be refused
+again after the operator fixed it. Each logical send gets a fresh requestNo (the core keeps it across
+its own transport retries); the business key is what makes a second send harmless — the platform
+answers it with 409 and the existing number, and the task adopts that record.
 """
 
 from __future__ import annotations
@@ -85,8 +90,3 @@ def occurrences(id_card_nos: Sequence[str]) -> list[int]:
         seen[id_no.upper()] += 1
         out.append(seen[id_no.upper()])
     return out
-
-
-def request_no(business_key: str, api_code: str) -> str:
-    """The ``requestNo`` for a write keyed by ``business_key``: the same for every retry and re-run."""
-    return f"{business_key}-{api_code}"[:64]

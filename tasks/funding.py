@@ -66,7 +66,6 @@ async def sync_recharge(
                 pay_channel_code=pay_channel_code,
                 recharge_time=recharge_time,
                 remark=remark,
-                request_no=f"{out_order_no}-SFT0404",
             )
             return await lookup()
 

@@ -55,7 +55,6 @@ async def apply_invoice(
                 invoice_type=types.items[0].invoice_type,
                 category_code=categories.items[0].category_code,
                 amount=amount,
-                request_no=f"{out_apply_no}-SFT0605",
             )
             return await lookup()
 

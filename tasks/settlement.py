@@ -176,7 +176,6 @@ async def submit_batch(
                     )
                     for o in orders
                 ],
-                request_no=f"{out_batch_no}-SFT0502",
             )
             return await lookup()
 

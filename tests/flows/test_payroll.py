@@ -163,3 +163,31 @@ def test_logs_never_hold_a_full_id_card_or_mobile(platform: Platform) -> None:
     for p in people:
         for secret in (p.id_card_no, p.bank_card_no, p.mobile, bad_checksum(p.id_card_no)):
             assert secret not in text
+
+
+def test_a_payee_paid_to_a_new_card_gets_it_bound_and_is_paid(platform: Platform) -> None:
+    import random
+
+    from flows.onboard_freelancers import onboard_freelancers
+    from tasks.onboarding import Freelancer
+
+    person = team(1, seed=808080)[0]
+    asyncio.run(
+        onboard_freelancers(
+            [
+                Freelancer(
+                    name=person.name,
+                    id_card_no=person.id_card_no,
+                    mobile=person.mobile,
+                    bank_card_no=person.bank_card_no,
+                )
+            ]
+        )
+    )
+    new_card = card_number(random.Random(8080), "622848", 19)  # an ABC debit card, never bound
+    moved = Person(person.name, person.id_card_no, person.mobile, new_card)
+    fund("1000.00", "new-card")
+    report = asyncio.run(payroll_run("2026-11", payees=rows([moved], ["77.00"]), batch_ref="NEWCARD"))
+    assert [line.outcome for line in report.lines] == [Outcome.PAID], report.lines[0].reason
+    assert report.lines[0].bank_card_no.endswith(new_card[-4:])
+    paid_once(platform, [report.lines[0].out_order_no])

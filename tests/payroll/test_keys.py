@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lingong_core.errors import InputError
-from lingong_payroll.keys import RunKey, check_batch_ref, check_period, occurrences, request_no
+from lingong_payroll.keys import RunKey, check_batch_ref, check_period, occurrences
 
 ID = "11010519491231002X"
 
@@ -34,10 +34,6 @@ def test_batch_key_depends_on_the_set_of_orders_not_their_order() -> None:
 
 def test_occurrences_count_repeat_lines_per_person() -> None:
     assert occurrences(["A", "B", "a", "C", "A"]) == [1, 1, 2, 1, 3]
-
-
-def test_request_no_fits_the_contract() -> None:
-    assert len(request_no("X" * 80, "SFT0502")) == 64
 
 
 @pytest.mark.parametrize("bad", ["2026-13", "202611", "26-11", ""])
