@@ -146,6 +146,10 @@ def build_event(record: NotificationRecord) -> EventSpec:
         "lingong.notify-type": record.notify_type,
         "lingong.merchant-no": record.merchant_no,
     }
+    batch_status = record.biz.get("batchStatus") if record.notify_type == "3001" else None
+    if isinstance(batch_status, str) and batch_status:
+        # The order that completes its batch says so: a trigger can then start one run per batch, not per order.
+        resource["lingong.batch-status"] = batch_status
     related = [{"prefect.resource.id": rid, "prefect.resource.role": role} for rid, role in subject.related]
     return EventSpec(
         event=EVENT_PREFIX + record.notify_type,

@@ -39,6 +39,13 @@ PERIOD = "2026-11"
 FOLLOW_UPS_PARAMS = {name: list(fields) for name, fields in FOLLOW_UPS.values()}
 
 
+def starts_follow_up(notification: dict[str, Any]) -> bool:
+    """A 3001 starts the settlement follow-up only when it completes its batch (one run per batch)."""
+    if notification["notifyType"] != "3001":
+        return notification["notifyType"] in FOLLOW_UPS
+    return notification["biz"].get("batchStatus") == "COMPLETED"
+
+
 def expected(notification: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """The follow-up deployment a notification must start, and its parameters from the event payload."""
     deployment, fields = FOLLOW_UPS[notification["notifyType"]]
@@ -52,7 +59,7 @@ def follow_up_runs(stack: Stack) -> list[tuple[str, FlowRun]]:
 
 def all_followed_up(stack: Stack) -> list[tuple[str, FlowRun]] | None:
     """Every follow-up run, once there is one per notification sent and every one is final; else None."""
-    sent = [n for n in notifications(stack) if n["notifyType"] in FOLLOW_UPS and n["status"] == "ACKED"]
+    sent = [n for n in notifications(stack) if starts_follow_up(n) and n["status"] == "ACKED"]
     found = follow_up_runs(stack)
     if len(found) < len(sent) or any(not r.state or not r.state.is_final() for _, r in found):
         return None
@@ -146,9 +153,11 @@ def test_each_notification_starts_its_follow_up_with_its_numbers(stack: Stack, s
     assert Counter(n["notifyType"] for n in sent) == {"1001": 1, "8001": 2, "3001": 3, "5001": 1, "9001": 1}
     assert all(n["status"] == "ACKED" for n in sent)
 
-    want = sorted((deployment, sorted(params.items())) for deployment, params in map(expected, sent))
+    starting = [n for n in sent if starts_follow_up(n)]
+    assert len([n for n in starting if n["notifyType"] == "3001"]) == 2  # the payroll's batch, the re-payment's
+    want = sorted((deployment, sorted(params.items())) for deployment, params in map(expected, starting))
     got = sorted((name, sorted((k, r.parameters.get(k)) for k in FOLLOW_UPS_PARAMS[name])) for name, r in scenario.runs)
-    assert got == want  # one run per notification, with that notification's numbers
+    assert got == want  # one run per notification that starts one (per completed batch for 3001), with its numbers
     assert {r.state_name for _, r in scenario.runs} == {"Completed"}
 
     # Two paid, one of them bounced (refunded), and its re-payment paid once.

@@ -152,3 +152,23 @@ def test_the_prefect_emitter_hands_prefect_the_event_as_built(db_path: Any, plat
     assert [(r.id, r.role) for r in event.related] == [("lingong.order.PAY-2024-03-A-0001", "order")]
     assert event.payload == spec.payload
     assert event.payload["amount"] == "1234.00"
+
+
+def test_the_order_completing_its_batch_labels_the_event_so_one_run_starts_per_batch(
+    db_path: Any, platform_keys: Keys
+) -> None:
+    with Store(db_path) as store:
+        middle = build_event(
+            recorded(store, platform_keys, notify_type="3001", notify_no="N-MID", biz=settlement_biz(outOrderNo="O1"))
+        )
+        last = build_event(
+            recorded(
+                store,
+                platform_keys,
+                notify_type="3001",
+                notify_no="N-LAST",
+                biz=settlement_biz(outOrderNo="O2", batchStatus="COMPLETED", successCount=2),
+            )
+        )
+    assert "lingong.batch-status" not in middle.resource
+    assert last.resource["lingong.batch-status"] == "COMPLETED"
