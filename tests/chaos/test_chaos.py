@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.judge import Tally
-from tests.chaos.kit import Keys
+from tests.chaos.kit import HARNESS_LEFTOVERS, Keys
 from tests.chaos.scenarios import SCENARIOS, Driver, Scenario
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS
 
-pytestmark = [PREFECT_HARNESS_SOCKETS]
+pytestmark = HARNESS_LEFTOVERS
 
 FAULTED_RUNS_REQUIRED = 300
 
@@ -39,7 +38,7 @@ def test_every_payee_is_paid_exactly_once(
 ) -> None:
     tally = Driver(scenario, profile, chaos_seed, chaos_keys, tmp_path, prefect_api).play()
     chaos_summary.append(tally)
-    print("\n" + tally.line())
+    print("\n" + "\n    ".join([tally.line(), *tally.error_samples]))
     replay = f"replay: CHAOS_SEED={chaos_seed} make chaos PYTEST_ARGS=\"-k '{scenario.name}-{profile}'\""
     assert tally.ok, "\n".join([tally.line(), *tally.problems[:30], *tally.error_samples, replay])
 

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from lingong_sandbox.people import team
-from tests.chaos.kit import TAX, ChaosSandbox, Keys, lingong_env
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS
+from tests.chaos.kit import HARNESS_LEFTOVERS, TAX, ChaosSandbox, Keys, lingong_env
 
-pytestmark = [pytest.mark.chaos, PREFECT_HARNESS_SOCKETS]
+pytestmark = [pytest.mark.chaos, *HARNESS_LEFTOVERS]
 
 
 @pytest.fixture
