@@ -260,9 +260,22 @@ async def payroll_run(
             )
 
     journal = Journal()
+    taken: list[str] = []  # keys another run's batch took between our pre-calculation and our SFT0502
     submitted = await _submit(
-        run, to_pay, inputs, lines, period, project_no, tax_base_code, max_batch, credentials_block, journal, cure
+        run,
+        to_pay,
+        inputs,
+        lines,
+        period,
+        project_no,
+        tax_base_code,
+        max_batch,
+        credentials_block,
+        journal,
+        cure,
+        taken=taken,
     )
+    earlier += taken  # followed like the orders an earlier run created, never left pending
     earlier_states = await lookup_orders(quote(earlier), credentials_block=credentials_block) if earlier else []
     for state in earlier_states:
         _apply_state(lines[state.out_order_no], state, earlier=True)
@@ -306,11 +319,13 @@ async def _submit(
     credentials_block: str | None,
     journal: Journal,
     cure: Callable[[list[str]], Awaitable[dict[str, str]]],
+    taken: list[str] | None = None,
 ) -> list[str]:
     """Submit every batch once; a refused batch's other orders go again in a new batch of their own.
 
     Orders refused for want of onboarding (e.g. a new card not bound yet) are onboarded once (``cure``)
     and go again with them; orders refused for anything else are reported with the platform's reason.
+    An order whose key another batch already holds (409: a concurrent run's) is added to ``taken``.
     """
     queue = plan_batches(run, orders, max_batch)
     accepted: list[str] = []
@@ -357,6 +372,8 @@ async def _submit(
                 continue
             refused = result.refused
             for key, check in refused.items():
+                if key in lines and check.code == 409 and taken is not None:
+                    taken.append(key)
                 if key not in lines or check.code == 409:
                     continue
                 lines[key].outcome, lines[key].reason = Outcome.REFUSED, f"[{check.code}] {check.reason}"

@@ -4,8 +4,11 @@ faults are drawn from a fixed seed and the requests that draw them go one at a t
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,3 +166,87 @@ def test_a_biz_model_holding_a_lone_surrogate_is_refused_not_a_500(
     answer = bare_sandbox.call_signed(api_code, biz)
     assert answer.status_code == 200, answer.text
     assert answer.json()["code"] == 400, answer.json()
+
+
+def _twin_runs(
+    sandbox: ChaosSandbox, prefect_api: str, tmp_path: Path, size: int, first_batch: int, second_batch: int
+) -> tuple[Any, Any]:
+    """One payroll run twice at once: first in a subprocess (cut into batches of ``first_batch``), then here
+    (``second_batch``). Every SFT0502 waits 2 s at the platform, so the second run passes its pre-calculation
+    before the first run's batches are in, then meets them with its own (409 on their ``outOrderNo``)."""
+    from flows.fund_account import fund_account
+    from flows.onboard_freelancers import onboard_freelancers
+    from flows.payroll_run import payroll_run
+    from lingong_payroll.payees import PayeeRow
+    from tasks.onboarding import Freelancer
+    from tests.chaos.scenarios import Runners
+
+    asyncio.run(fund_account(amount="1000.00", recharge_time="2026-11-01 09:00:00", tax_base_code=TAX, reference="t"))
+    rows = [
+        PayeeRow(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no, amount="10.00")
+        for p in team(size, seed=73)
+    ]
+    people = [
+        Freelancer(name=r.name, id_card_no=r.id_card_no, mobile=r.mobile, bank_card_no=r.bank_card_no) for r in rows
+    ]
+    asyncio.run(onboard_freelancers(people, TAX, publish=False))  # both runs find everyone ready to be paid
+    runners = Runners(tmp_path, prefect_api)
+    try:
+        first = runners.take()
+        sandbox.set_faults("latency=2s,only=SFT0502", seed=1)
+        mark = sandbox.last_request_id()
+        first.send(
+            {
+                "env": dict(os.environ),
+                "period": "2026-11",
+                "payees": [r.model_dump() for r in rows],
+                "batch_ref": "TWIN",
+                "max_batch": first_batch,
+                "wait": 60,
+            }
+        )
+        for _ in range(600):  # the first run has pre-calculated: it is about to submit
+            if sandbox.requests_since(mark, "SFT0501"):
+                break
+            time.sleep(0.02)
+        second = asyncio.run(payroll_run("2026-11", payees=rows, batch_ref="TWIN", max_batch=second_batch))
+        first.proc.wait(120)
+        report = first.report()
+        assert report is not None, first.text()[-3000:]
+    finally:
+        runners.close()
+    return report, second
+
+
+def _followed(sandbox: ChaosSandbox, *reports: Any) -> None:
+    from lingong_payroll.report import FINAL
+
+    audit = sandbox.settle()
+    assert audit["paid_twice"] == []
+    for report in reports:
+        for line in report.lines:
+            assert line.outcome in FINAL, (line.out_order_no, line.outcome, line.reason)
+            assert audit["orders"][line.out_order_no]["statuses"] == ["SUCCESS"]
+
+
+def test_a_payee_another_run_submitted_meanwhile_is_followed_not_left_pending(
+    sandbox: ChaosSandbox, prefect_api: str, tmp_path: Path
+) -> None:
+    """Found by twin runs: two workers run one payroll at once, cut into batches differently (``max_batch``);
+    both pass the pre-calculation, and the second one's SFT0502 meets the first one's orders (409 on an
+    ``outOrderNo``). It left those payees PENDING with no reason and no batch to wait for; it must follow the
+    orders the other run created, as it does for orders an earlier run created."""
+    _followed(sandbox, *_twin_runs(sandbox, prefect_api, tmp_path, size=4, first_batch=1000, second_batch=1))
+
+
+@pytest.mark.chaos_full
+@pytest.mark.xfail(
+    strict=True,
+    reason="payroll_run resubmits a refused batch's other orders at most MAX_RESUBMIT_ROUNDS (5) times and each "
+    "409 names one order: a batch holding more than 5 orders another run took leaves the rest unsubmitted, "
+    "PENDING with no reason (flows/payroll_run.py _submit; not a double payment — a re-run finds them)",
+)
+def test_a_batch_whose_orders_another_run_took_is_followed_whole(
+    sandbox: ChaosSandbox, prefect_api: str, tmp_path: Path
+) -> None:
+    _followed(sandbox, *_twin_runs(sandbox, prefect_api, tmp_path, size=8, first_batch=1, second_batch=1000))
