@@ -10,7 +10,7 @@ amount over the single-payout limit) or failed or bounced by the bank (scripted 
 Modes:
 
 - ``plain``: the run in this process, under the sandbox's faults;
-- ``twins``: the same payroll started twice at once (two operators, or a retried trigger);
+- ``twins``: the same payroll started twice at once, here and in a subprocess (two workers);
 - ``restart``: the sandbox stopped and started again on its database file while the run is in flight;
 - ``kill``: the run in a subprocess, SIGKILLed at a random point after it starts submitting, then re-run.
 
@@ -322,7 +322,7 @@ class Driver:
                 receiver, self.receiver_url = stack.enter_context(running_receiver(self.keys, self.workdir))
                 sandbox.set_notify_url(self.receiver_url)
             runners = None
-            if scenario.mode == "kill":
+            if scenario.mode in ("kill", "twins"):
                 runners = Runners(self.workdir, self.api_url)
                 stack.callback(runners.close)
                 runners.spare = runners._spawn()  # importing Prefect while the account is funded
@@ -366,7 +366,8 @@ class Driver:
         before = sandbox.faults_injected()
         interrupted = False
         if self.scenario.mode == "twins":
-            self._twins(plan)
+            assert runners is not None
+            self._twins(plan, runners)
         elif self.scenario.mode == "kill":
             assert runners is not None
             interrupted = self._killed(plan, runners)
@@ -415,15 +416,36 @@ class Driver:
                 return report
         raise AssertionError(f"{plan.label}: no complete report even with the faults off: {self.tally.error_samples}")
 
-    def _twins(self, plan: Plan) -> None:
-        async def both() -> list[PayrollReport | BaseException]:
-            return await asyncio.gather(self._payroll(plan), self._payroll(plan), return_exceptions=True)
+    def _job(self, plan: Plan, max_batch: int) -> dict[str, Any]:
+        return {
+            "env": self.env | {"LINGONG_TIMEOUT": os.environ.get("LINGONG_TIMEOUT", "30")},
+            "period": plan.period,
+            "payees": [row.model_dump() for row in plan.rows()],
+            "batch_ref": plan.batch_ref,
+            "max_batch": max_batch,
+            "wait": WAIT_SECONDS,
+        }
 
-        for result in asyncio.run(both()):
-            if isinstance(result, BaseException):
-                self._error(plan, result)
-            else:
-                check_claims(self.tally, result, self.sandbox.audit())
+    def _twins(self, plan: Plan, runners: Runners) -> None:
+        """The same payroll in a subprocess and here at once (Prefect runs one process's flows one at a time),
+        half the time cut into batches differently, as another worker with another setting would."""
+        twin = runners.take()
+        other = plan.max_batch if self.rng.random() < 0.5 else self.rng.choice((1, 2, 3, 1000))
+        twin.send(self._job(plan, other))
+        time.sleep(self.rng.uniform(0.0, 1.2))  # the subprocess's flow starts ~1 s later than one here
+        try:
+            check_claims(self.tally, asyncio.run(self._payroll(plan)), self.sandbox.audit())
+        except Exception as exc:
+            self._error(plan, exc)
+        try:
+            twin.proc.wait(180)
+        except subprocess.TimeoutExpired:
+            twin.kill()
+        report = twin.report()
+        if report is None:
+            self._error(plan, RuntimeError(f"the twin ended without a report: {twin.text()[-1500:]}"))
+        else:
+            check_claims(self.tally, report, self.sandbox.audit())
 
     def _wait_for(self, trigger: str, mark: int, alive: Any, deadline: float) -> None:
         """Until the platform has logged ``trigger`` (an apiCode) since request ``mark``, or ``alive()`` is false."""
@@ -438,16 +460,7 @@ class Driver:
     def _killed(self, plan: Plan, runners: Runners) -> bool:
         runner = runners.take()
         mark = self.sandbox.last_request_id()
-        runner.send(
-            {
-                "env": self.env | {"LINGONG_TIMEOUT": os.environ.get("LINGONG_TIMEOUT", "30")},
-                "period": plan.period,
-                "payees": [row.model_dump() for row in plan.rows()],
-                "batch_ref": plan.batch_ref,
-                "max_batch": plan.max_batch,
-                "wait": WAIT_SECONDS,
-            }
-        )
+        runner.send(self._job(plan, plan.max_batch))
         trigger = self.rng.choice(("SFT0501", "SFT0502", "SFT0502", "delay"))
         if trigger == "delay":
             pause = self.rng.uniform(0.5, 3.0)
