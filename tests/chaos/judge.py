@@ -17,7 +17,6 @@ also ``recharged − Σ (amount + fee)`` over the orders still debited, with the
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -198,7 +197,3 @@ def judge(
             f"ledger: balance {ledger['balance']}, recharges − payouts − fees + refunds = {equation}, "
             f"recharged − what the intended orders hold = {expected}"
         )
-
-
-def outcome_counts(report: PayrollReport) -> Counter[str]:
-    return Counter(str(line.outcome) for line in report.lines)

@@ -44,7 +44,7 @@ from lingong_core.signing import generate_key_pair, sign_envelope
 from lingong_core.timeutil import format_timestamp, now
 from lingong_payroll.keys import RunKey
 from lingong_payroll.payees import PayeeRow
-from lingong_payroll.report import PayrollReport
+from lingong_payroll.report import PayeeLine, PayrollReport
 from lingong_sandbox.people import Person, card_number, team
 
 from .judge import Expect, Intended, Tally, check_claims, judge, reported_lines
@@ -287,21 +287,17 @@ class Runners:
 
 
 class Driver:
-    def __init__(
-        self, scenario: Scenario, profile: str, base: int, keys: Keys, workdir: Path, api_url: str, log: Any = print
-    ) -> None:
+    def __init__(self, scenario: Scenario, profile: str, base: int, keys: Keys, workdir: Path, api_url: str) -> None:
         self.scenario = scenario
         self.profile = profile
         self.seed = scenario_seed(base, scenario.name, profile)
         self.keys = keys
         self.workdir = workdir
         self.api_url = api_url
-        self.log = log
         self.rng = random.Random(self.seed)
         self.tally = Tally(scenario.name, profile, self.seed)
         self.intended: dict[str, Intended] = {}
-        self.final: dict[str, Any] = {}
-        self.batches: set[str] = set()
+        self.final: dict[str, PayeeLine] = {}
         self.sandbox: ChaosSandbox
         self.env: dict[str, str] = {}
         self.receiver_url = ""

@@ -26,6 +26,7 @@ def _cases() -> list[object]:
     return cases
 
 
+@pytest.mark.timeout(1800)  # a full scenario takes one to three minutes; a loaded machine more
 @pytest.mark.parametrize(("scenario", "profile"), _cases())
 def test_every_payee_is_paid_exactly_once(
     scenario: Scenario,
