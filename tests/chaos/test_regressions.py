@@ -175,7 +175,7 @@ def _twin_runs(
     size: int,
     first_batch: int,
     second_batch: int,
-    latency: str = "2s",
+    latency: str = "4s",
 ) -> tuple[Any, Any]:
     """One payroll run twice at once: first in a subprocess (cut into batches of ``first_batch``), then here
     (``second_batch``). Every SFT0502 waits ``latency`` at the platform, so the second run passes its pre-calculation
@@ -258,5 +258,5 @@ def test_a_batch_whose_orders_another_run_took_is_followed_whole(
     sandbox: ChaosSandbox, prefect_api: str, tmp_path: Path
 ) -> None:
     _followed(
-        sandbox, *_twin_runs(sandbox, prefect_api, tmp_path, size=8, first_batch=1, second_batch=1000, latency="5s")
+        sandbox, *_twin_runs(sandbox, prefect_api, tmp_path, size=8, first_batch=1, second_batch=1000, latency="6s")
     )
