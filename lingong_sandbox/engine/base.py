@@ -146,6 +146,30 @@ def conflict(what: str, **existing: Any) -> PlatformError:
     return PlatformError(409, f"business key already used: {what}", **existing)
 
 
+def list_query(ctx: Ctx, biz: Biz, table: str, *, statuses: tuple[str, ...], time_column: str) -> tuple[str, list[Any]]:
+    """``SELECT * FROM table`` for this merchant, narrowed by the list queries' common filters:
+    ``taxBaseCode``, ``status`` (one of ``statuses``), ``startTime``/``endTime`` on ``time_column``."""
+    sql = f"SELECT * FROM {table} WHERE merchant_no = ?"
+    params: list[Any] = [ctx.merchant_no]
+    if biz.has("taxBaseCode"):
+        code = biz.req("taxBaseCode")
+        ctx.provider(code)
+        sql += " AND tax_base_code = ?"
+        params.append(code)
+    status = biz.text("status", required=False, choices=statuses)
+    if status:
+        sql += " AND status = ?"
+        params.append(status)
+    start, end = biz.when("startTime"), biz.when("endTime")
+    if start is not None:
+        sql += f" AND {time_column} >= ?"
+        params.append(stamp(start))
+    if end is not None:
+        sql += f" AND {time_column} <= ?"
+        params.append(stamp(end))
+    return sql, params
+
+
 def paged(
     ctx: Ctx, biz: Biz, sql: str, params: tuple[Any, ...], render: Callable[[sqlite3.Row], dict[str, Any]]
 ) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from lingong_core.timeutil import to_shanghai
 from ..db import schema
 from ..settings import ServiceProvider
 from . import codes
-from .base import Ctx, conflict, drop_none, handles, not_found, paged, stamp, to_fen, yuan
+from .base import Ctx, conflict, drop_none, handles, list_query, not_found, paged, to_fen, yuan
 from .fields import Biz, bad
 from .jobs import FAIL, job, rolled, take_script
 
@@ -285,24 +285,9 @@ def _find(ctx: Ctx, biz: Biz) -> sqlite3.Row:
 
 @handles("SFT0606")
 def applications(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    sql = "SELECT * FROM eng_invoice WHERE merchant_no = ?"
-    params: list[Any] = [ctx.merchant_no]
-    if biz.has("taxBaseCode"):
-        code = biz.req("taxBaseCode")
-        ctx.provider(code)
-        sql += " AND tax_base_code = ?"
-        params.append(code)
-    status = biz.text("status", required=False, choices=(APPLIED, ISSUED, REJECTED, CANCELLED))
-    if status:
-        sql += " AND status = ?"
-        params.append(status)
-    start, end = biz.when("startTime"), biz.when("endTime")
-    if start is not None:
-        sql += " AND apply_time >= ?"
-        params.append(stamp(start))
-    if end is not None:
-        sql += " AND apply_time <= ?"
-        params.append(stamp(end))
+    sql, params = list_query(
+        ctx, biz, "eng_invoice", statuses=(APPLIED, ISSUED, REJECTED, CANCELLED), time_column="apply_time"
+    )
     return paged(ctx, biz, sql + " ORDER BY apply_time, apply_no", tuple(params), lambda r: _view(ctx, r))
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..db import schema
 from . import codes, ledger
-from .base import Ctx, conflict, drop_none, handles, not_found, paged, stamp, to_fen, yuan
+from .base import Ctx, conflict, drop_none, handles, list_query, not_found, paged, stamp, to_fen, yuan
 from .fields import Biz
 from .jobs import FAIL, job, rolled, take_script
 
@@ -155,24 +155,9 @@ def query(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
 @handles("SFT0401")
 def records(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    sql = "SELECT * FROM eng_recharge WHERE merchant_no = ?"
-    params: list[Any] = [ctx.merchant_no]
-    if biz.has("taxBaseCode"):
-        code = biz.req("taxBaseCode")
-        ctx.provider(code)
-        sql += " AND tax_base_code = ?"
-        params.append(code)
-    status = biz.text("status", required=False, choices=(PROCESSING, SUCCESS, FAILED))
-    if status:
-        sql += " AND status = ?"
-        params.append(status)
-    start, end = biz.when("startTime"), biz.when("endTime")
-    if start is not None:
-        sql += " AND create_time >= ?"
-        params.append(stamp(start))
-    if end is not None:
-        sql += " AND create_time <= ?"
-        params.append(stamp(end))
+    sql, params = list_query(
+        ctx, biz, "eng_recharge", statuses=(PROCESSING, SUCCESS, FAILED), time_column="create_time"
+    )
     return paged(ctx, biz, sql + " ORDER BY create_time, order_no", tuple(params), _view)
 
 

@@ -18,7 +18,7 @@ from lingong_core.masking import mask_card
 from ..db import schema
 from . import codes, ledger
 from .account import BOUND, bound_ent_account
-from .base import Ctx, conflict, drop_none, handles, not_found, paged, stamp, to_fen, yuan
+from .base import Ctx, conflict, drop_none, handles, list_query, not_found, paged, to_fen, yuan
 from .fields import Biz
 from .jobs import FAIL, job, take_script
 
@@ -129,24 +129,9 @@ def apply(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
 @handles("SFT0411")
 def orders(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    sql = "SELECT * FROM eng_withdrawal WHERE merchant_no = ?"
-    params: list[Any] = [ctx.merchant_no]
-    if biz.has("taxBaseCode"):
-        code = biz.req("taxBaseCode")
-        ctx.provider(code)
-        sql += " AND tax_base_code = ?"
-        params.append(code)
-    status = biz.text("status", required=False, choices=(PROCESSING, SUCCESS, FAILED))
-    if status:
-        sql += " AND status = ?"
-        params.append(status)
-    start, end = biz.when("startTime"), biz.when("endTime")
-    if start is not None:
-        sql += " AND create_time >= ?"
-        params.append(stamp(start))
-    if end is not None:
-        sql += " AND create_time <= ?"
-        params.append(stamp(end))
+    sql, params = list_query(
+        ctx, biz, "eng_withdrawal", statuses=(PROCESSING, SUCCESS, FAILED), time_column="create_time"
+    )
     return paged(ctx, biz, sql + " ORDER BY create_time, withdraw_no", tuple(params), _view)
 
 
