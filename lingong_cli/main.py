@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+# Prefect's state stays in the project's .state/, never in ~/.prefect: set before anything imports Prefect.
+if not os.environ.get("PREFECT_HOME"):
+    os.environ["PREFECT_HOME"] = str((Path(".state") / "prefect").resolve())
+
 import typer
 
 from . import api as api_cmd
@@ -10,6 +17,7 @@ from . import demo as demo_cmd
 from . import keys as keys_cmd
 from . import limits as limits_cmd
 from . import notify as notify_cmd
+from . import payees as payees_cmd
 from . import payroll as payroll_cmd
 from . import sandbox as sandbox_cmd
 from . import stack as stack_cmd
@@ -25,6 +33,7 @@ app.add_typer(api_cmd.app, name="api")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(limits_cmd.app, name="limits")
 app.add_typer(notify_cmd.app, name="notify")
+app.add_typer(payees_cmd.app, name="payees")
 app.add_typer(payroll_cmd.app, name="payroll")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(stack_cmd.app, name="stack")
