@@ -7,7 +7,8 @@ faults, notifier, gateway, background threads) and the ASGI callable serving it:
   way, so every input gets the contract's JSON answer, and the ``reset_after`` fault can drop the
   connection without any response);
 - everything else goes to a FastAPI app with the admin endpoints under ``/sandbox/admin/``
-  (for tests and benchmarks only; see ``admin.py``).
+  (for tests and benchmarks only; see ``admin.py``) and the documents SFT0506/SFT1001 link to
+  under ``/files/`` (``files.py``).
 
 The background threads start with the ASGI lifespan (uvicorn runs it) and stop with it.
 """
@@ -170,6 +171,7 @@ def create_app(
 ) -> SandboxApp:
     """The sandbox's ASGI app. Serve it with uvicorn (see ``server.py``); its lifespan runs the background."""
     from .admin import admin_router
+    from .files import files_router
 
     sandbox = Sandbox(settings, platform_private_key, db_path=db_path, faults=faults, engine_factory=engine_factory)
 
@@ -190,4 +192,5 @@ def create_app(
         redoc_url=None,
     )
     api.include_router(admin_router(sandbox))
+    api.include_router(files_router(sandbox))
     return SandboxApp(sandbox, api)

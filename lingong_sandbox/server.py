@@ -60,6 +60,7 @@ class SandboxServer:
         self._socket: socket.socket | None = None
         self.app: SandboxApp | None = None
         self.port = 0
+        self._files_url_auto = False
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
@@ -81,6 +82,8 @@ class SandboxServer:
         sock.bind((self.host, self._requested_port or self.port))
         self.port = sock.getsockname()[1]
         self._socket = sock
+        if not self.settings.files_url or self._files_url_auto:  # receipts and certificates are served here
+            self.settings.files_url, self._files_url_auto = self.base_url, True
         config = uvicorn.Config(
             self.app,
             log_level=self._log_level,

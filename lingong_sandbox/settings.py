@@ -86,6 +86,9 @@ class SandboxSettings:
     request_no_ttl_seconds: int = 24 * 3600
     max_batch_orders: int = 1000
     max_page_size: int = 1000
+    #: Base of the document URLs SFT0506/SFT1001 answer (receipts, tax certificates); the server sets it
+    #: to its own base URL when it starts, where ``GET /files/…`` serves them.
+    files_url: str = ""
 
     def provider(self, tax_base_code: str) -> ServiceProvider | None:
         return next((p for p in self.providers if p.tax_base_code == tax_base_code), None)

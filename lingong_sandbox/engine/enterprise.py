@@ -10,20 +10,19 @@ bureau's). A month's certificate is ``ISSUED`` (on the 10th of the next month) o
 from __future__ import annotations
 
 import sqlite3
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from stdnum.cn import uscc
 
 from lingong_core.masking import mask_id, mask_name
-from lingong_core.money import CENT
 from lingong_core.timeutil import to_shanghai
 
-from . import identity
+from . import documents, identity
 from .base import Ctx, drop_none, handles, paged, yuan
 from .fields import Biz
 
-SANDBOX_TAX_RATE = Decimal("0.0100")
+SANDBOX_TAX_RATE = documents.SANDBOX_TAX_RATE
 
 
 def credit_code(merchant_no: str) -> str:
@@ -50,7 +49,7 @@ def enterprise_info(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
 
 def _tax(amount: Decimal) -> Decimal:
-    return (amount * SANDBOX_TAX_RATE).quantize(CENT, rounding=ROUND_HALF_UP)
+    return documents.tax_of(amount)
 
 
 @handles("SFT1001")
@@ -81,7 +80,7 @@ def certificates(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     def render(row: sqlite3.Row) -> dict[str, Any]:
         income = yuan(row["income_fen"])
         issued = row["month"] < current
-        number = f"TC{row['tax_base_code'][-4:]}{row['month'].replace('-', '')}{row['freelancer_no'][-8:]}"
+        number = documents.certificate_no(row["tax_base_code"], row["month"], row["freelancer_no"])
         return {
             "certificateNo": number,
             "freelancerNo": row["freelancer_no"],
@@ -94,7 +93,7 @@ def certificates(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             "taxAmount": _tax(income),
             "status": "ISSUED" if issued else "PENDING",
             "issueTime": f"{_next_month(row['month'])}-10 10:00:00" if issued else None,
-            "fileUrl": f"https://sandbox.lingong.local/tax-certificates/{number}.pdf" if issued else None,
+            "fileUrl": documents.files_url(ctx, documents.CERTIFICATES, number) if issued else None,
         }
 
     return paged(ctx, biz, sql, tuple(params), lambda r: drop_none(render(r)))

@@ -5,18 +5,22 @@ the balance update, so for every account at every moment::
 
     balance == recharges − payouts − fees + refunds − withdrawals
 
-(``withdrawals`` net of reversed withdrawals). Change types and their signs:
+(``withdrawals`` the confirmed ones). Change types and their signs:
 
 =============  ====  =============================================================
 RECHARGE        +    a recharge order (SFT0404) reached SUCCESS
 PAYOUT          −    a settlement order was accepted (SFT0502) or synced (SFT0510)
 SERVICE_FEE     −    its service fee, at the same moment
 REFUND          +    a FAILED or BOUNCED order's amount and fee came back
-WITHDRAWAL      ±    a withdrawal (−), or its reversal when it failed (+)
+WITHDRAWAL      −    a withdrawal the bank confirmed (frozen until then; see :func:`freeze`)
 =============  ====  =============================================================
 
 A balance never goes below zero: callers check :func:`available` first, and :func:`post` refuses
 (with an internal error, a bug) any change that would overdraw.
+
+Money promised but not yet gone (a withdrawal the bank has not confirmed) is *frozen*: :func:`freeze`
+moves it out of what is available without a ledger row (``balance == frozen + available``), and
+:func:`unfreeze` gives it back before the debit is posted or the withdrawal fails.
 """
 
 from __future__ import annotations
@@ -84,6 +88,31 @@ def available(ctx: Ctx, tax_base_code: str) -> int:
     """What can be spent now, in fen."""
     bal, frozen = balance_fen(ctx.conn, ctx.merchant_no, tax_base_code)
     return bal - frozen
+
+
+def freeze(ctx: Ctx, tax_base_code: str, amount_fen: int) -> None:
+    """Set ``amount_fen`` aside (it stays in the balance but is no longer available); the caller checked."""
+    if amount_fen <= 0 or available(ctx, tax_base_code) < amount_fen:
+        raise OverdraftError(f"freezing {amount_fen} fen of {tax_base_code}: not available")
+    ctx.exec(
+        "UPDATE eng_account SET frozen_fen = frozen_fen + ? WHERE merchant_no = ? AND tax_base_code = ?",
+        amount_fen,
+        ctx.merchant_no,
+        tax_base_code,
+    )
+
+
+def unfreeze(ctx: Ctx, tax_base_code: str, amount_fen: int) -> None:
+    """Release what :func:`freeze` set aside."""
+    _, frozen = balance_fen(ctx.conn, ctx.merchant_no, tax_base_code)
+    if amount_fen <= 0 or frozen < amount_fen:
+        raise OverdraftError(f"unfreezing {amount_fen} fen of {tax_base_code}: only {frozen} frozen")
+    ctx.exec(
+        "UPDATE eng_account SET frozen_fen = frozen_fen - ? WHERE merchant_no = ? AND tax_base_code = ?",
+        amount_fen,
+        ctx.merchant_no,
+        tax_base_code,
+    )
 
 
 def post(

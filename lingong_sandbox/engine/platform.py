@@ -23,6 +23,7 @@ from . import (  # noqa: F401 - importing a module registers its handlers and ta
     account,
     audit,
     contract,
+    documents,
     enterprise,
     freelancer,
     invoice,
@@ -137,6 +138,10 @@ class Platform:
         elif kind == "bank_card_no":
             value = "".join(value.split())
         jobs.add_script(conn, kind, value, outcome.upper(), times)
+
+    def document(self, conn: sqlite3.Connection, kind: str, number: str, *, current_month: str) -> bytes | None:
+        """The receipt or tax certificate a ``receiptUrl``/``fileUrl`` names (``documents.document``)."""
+        return documents.document(conn, kind, number, current_month=current_month)
 
     def pending_jobs(self, conn: sqlite3.Connection) -> int:
         """How many background transitions are still waiting (scheduled, not yet due or not yet run)."""

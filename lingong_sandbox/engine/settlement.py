@@ -742,11 +742,21 @@ def query_order(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
 @handles("SFT0506")
 def receipt(ctx: Ctx, biz: Biz) -> dict[str, Any]:
+    from . import documents
+
     row = find_order(ctx, biz)
+    if row["status"] == BOUNCED:
+        raise codes.RECEIPT_NOT_AVAILABLE.error(
+            f"the order was paid at {row['complete_time']} and bounced (退票) at {row['bounce_time']}; refund"
+            f" {row['refund_no']} returned the amount and fee, and the payment's receipt is void",
+            status=BOUNCED,
+            refundNo=row["refund_no"],
+            bounceTime=row["bounce_time"],
+        )
     if row["status"] != SUCCESS:
-        raise codes.RECEIPT_NOT_AVAILABLE.error(f"the order is {row['status']}")
+        raise codes.RECEIPT_NOT_AVAILABLE.error(f"the order is {row['status']}", status=row["status"])
     batch = batch_of(ctx, row)
-    receipt_no = "RC" + row["order_no"]
+    receipt_no = documents.receipt_no(row["order_no"])
     return drop_none(
         {
             "receiptNo": receipt_no,
@@ -760,7 +770,7 @@ def receipt(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             "amount": yuan(row["amount_fen"]),
             "payTime": row["complete_time"],
             "receiptTime": row["complete_time"],
-            "receiptUrl": f"https://sandbox.lingong.local/receipts/{receipt_no}.pdf",
+            "receiptUrl": documents.files_url(ctx, documents.RECEIPTS, receipt_no),
         }
     )
 

@@ -1,8 +1,10 @@
 """Withdrawals of unused funds to the enterprise's bank account (SFT0411–0413; notification 2001).
 
-SFT0412 takes the amount out of the provider account at once (ledger WITHDRAWAL −) and the order is
-``PROCESSING``; after ``delays.withdrawal`` it is ``SUCCESS``, or ``FAILED`` when a script says so
-(``business_key`` = ``outWithdrawNo``), in which case the amount comes back (WITHDRAWAL +). The target
+SFT0412 freezes the amount in the provider account (SFT0303 shows it in ``frozenAmount``; it is no
+longer available, and no ledger row is written yet) and the order is ``PROCESSING``; after
+``delays.withdrawal`` the bank answers: ``SUCCESS`` releases the freeze and debits the account (one
+ledger row WITHDRAWAL −), ``FAILED`` (when a script says so, ``business_key`` = ``outWithdrawNo``)
+releases the freeze and moves nothing. Either way notification 2001 goes out. The target
 must be an enterprise bank account bound with SFT0311 (4801), named by its ``bindNo`` (or its
 ``bankAcctNo``); either may be left out when exactly one account is bound. ``outWithdrawNo`` is
 unique per merchant (409 with ``withdrawNo``).
@@ -120,9 +122,7 @@ def apply(ctx: Ctx, biz: Biz) -> dict[str, Any]:
         remark,
         ctx.stamp,
     )
-    ledger.post(
-        ctx, code, ledger.WITHDRAWAL, -to_fen(amount), ref_no=withdraw_no, out_ref_no=out_withdraw_no, remark="提现"
-    )
+    ledger.freeze(ctx, code, to_fen(amount))
     ctx.schedule("withdraw_finish", withdraw_no, ctx.settings.delays.withdrawal)
     return {"withdrawNo": withdraw_no, "outWithdrawNo": out_withdraw_no, "status": PROCESSING, "amount": amount}
 
@@ -161,15 +161,16 @@ def finish(ctx: Ctx, withdraw_no: str) -> None:
     if row is None or row["status"] != PROCESSING:
         return
     failed = take_script(ctx, ("business_key", row["out_withdraw_no"])) == FAIL
-    if failed:
+    ledger.unfreeze(ctx, row["tax_base_code"], int(row["amount_fen"]))
+    if not failed:
         ledger.post(
             ctx,
             row["tax_base_code"],
             ledger.WITHDRAWAL,
-            int(row["amount_fen"]),
+            -int(row["amount_fen"]),
             ref_no=withdraw_no,
             out_ref_no=row["out_withdraw_no"],
-            remark="提现失败退回",
+            remark="提现",
         )
     ctx.exec(
         "UPDATE eng_withdrawal SET status = ?, complete_time = ?, fail_msg = ? WHERE withdraw_no = ?",

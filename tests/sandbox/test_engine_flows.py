@@ -236,12 +236,19 @@ def test_withdrawals(rig: Rig) -> None:
     assert rig.refused("SFT0412", {**biz, "amount": D("1000.01")}).code == codes.INSUFFICIENT_BALANCE.code
     applied = rig.call("SFT0412", biz)
     assert applied["status"] == "PROCESSING"
-    assert rig.balance() == D("700.00")
+    held = rig.call("SFT0303", {"taxBaseCode": PROVIDER_A})  # frozen while the bank has not answered
+    assert (held["balance"], held["frozenAmount"], held["availableAmount"]) == (D("1000.00"), D("300.00"), D("700.00"))
+    assert rig.refused("SFT0412", {**biz, "outWithdrawNo": "W3", "amount": D("700.01")}).code == 4401
     assert rig.refused("SFT0412", biz).fields["withdrawNo"] == applied["withdrawNo"]
     rig.script(business_key="W2", outcome="FAIL")
     rig.call("SFT0412", {**biz, "outWithdrawNo": "W2", "amount": D("100.00")})
-    assert rig.balance() == D("600.00")
+    assert rig.call("SFT0303", {"taxBaseCode": PROVIDER_A})["availableAmount"] == D("600.00")
+    assert [r["changeType"] for r in rig.call("SFT0305", {"taxBaseCode": PROVIDER_A})["list"]] == ["RECHARGE"]
     rig.run()
+    after = rig.call("SFT0303", {"taxBaseCode": PROVIDER_A})
+    assert (after["frozenAmount"], after["availableAmount"]) == (D("0.00"), D("700.00"))
+    rows = rig.call("SFT0305", {"taxBaseCode": PROVIDER_A})["list"]
+    assert [(r["changeType"], r["amount"]) for r in rows] == [("RECHARGE", D("1000.00")), ("WITHDRAWAL", D("-300.00"))]
     assert rig.call("SFT0413", {"outWithdrawNo": "W1"})["status"] == "SUCCESS"
     assert rig.call("SFT0413", {"outWithdrawNo": "W2"})["status"] == "FAILED"
     assert rig.balance() == D("700.00")
