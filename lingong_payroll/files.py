@@ -1,8 +1,27 @@
-"""Payroll files: CSV (UTF-8, UTF-8 with BOM, or GB18030 as Excel in China saves it) and ``.xlsx``.
+"""Payroll files as Chinese payroll clerks make them: CSV, Excel's "Unicode text", .xlsx and .xls.
 
-Headers may be English or Chinese (姓名, 身份证号, 手机号, 银行卡号, 金额, 备注). Every row is
-validated; a file with invalid rows is refused as a whole with one line per bad row (row number,
-column, reason, masked value) unless the operator asks to skip invalid rows.
+Formats: CSV in UTF-8 (with or without BOM) or GB18030 (Excel's default in China), UTF-16 with a BOM
+and tabs (Excel's "Unicode text"), .xlsx/.xlsm and legacy .xls (lingong_payroll.sheets).
+
+What is read, in order:
+
+1. **The sheet.** ``--sheet NAME`` if given. Otherwise the one visible worksheet holding a payroll header
+   (the active one, when a workbook has a cover or notes sheet besides); hidden sheets are never read
+   unless named. Two or more visible sheets holding a payroll are refused: which month is meant is the
+   operator's choice (``--sheet``), not the last sheet someone looked at. The sheet read is always said
+   (:attr:`ParsedPayroll.source`).
+2. **The header row**, the first of the first :data:`HEADER_SCAN` rows naming every required column
+   (title rows above it are fine). Headers are matched after normalisation (full-width forms folded,
+   units in brackets dropped: ``金额（元）`` is ``金额``) against :data:`HEADERS`. Two columns that could
+   both be the amount (``应发金额`` and ``实发金额``) are refused unless ``--amount-column`` names one.
+3. **The lines.** Every cell is normalised (lingong_payroll.normalise) and validated (lingong_payroll.payees).
+   Blank lines of a file are skipped; a blank line of a typed payee list is an error. A 合计/总计 row
+   (or 小计) is recognised, not paid, and checked: a total that differs from the sum of the lines above
+   refuses the whole file, since then the file is not what the clerk meant. Hidden (filtered) rows are
+   refused unless ``--include-hidden-rows``. Optional columns (备注) take blanks, numbers and dates.
+
+A file with invalid lines is refused as a whole, one line per problem (row, column, rule, masked value),
+unless the operator asks to skip invalid lines; nothing is paid from a refused file.
 """
 
 from __future__ import annotations
@@ -10,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -17,16 +37,59 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .payees import Payee
+from lingong_core.errors import InputError
+from lingong_core.money import fmt_yuan
 
-#: Column → accepted header spellings (compared without case, spaces, underscores or the trailing ":").
+from .normalise import DEFAULT_MAX_AMOUNT, cell, header_key, is_blank, normalise_text, optional_text, parse_amount
+from .payees import Payee
+from .sheets import Workbook, WorkbookError, open_xls, open_xlsx
+
+#: Column → accepted header spellings (matched by :func:`lingong_payroll.normalise.header_key`).
 HEADERS: dict[str, tuple[str, ...]] = {
-    "name": ("name", "姓名", "名字", "收款人", "收款人姓名", "realname", "fullname"),
-    "id_card_no": ("idcardno", "idcard", "idno", "id", "身份证号", "身份证号码", "身份证", "证件号码", "证件号"),
-    "mobile": ("mobile", "phone", "mobileno", "手机号", "手机号码", "手机", "电话", "联系电话"),
-    "bank_card_no": ("bankcardno", "bankcard", "cardno", "card", "银行卡号", "银行卡", "卡号", "收款账号", "银行账号"),
-    "amount": ("amount", "金额", "实发金额", "应发金额", "发放金额", "税前金额", "佣金"),
-    "remark": ("remark", "note", "memo", "备注", "说明"),
+    "name": ("name", "姓名", "名字", "收款人", "收款人姓名", "收款户名", "户名", "真实姓名", "realname", "fullname"),
+    "id_card_no": (
+        "idcardno",
+        "idcard",
+        "idno",
+        "id",
+        "身份证号",
+        "身份证号码",
+        "身份证",
+        "证件号码",
+        "证件号",
+        "身份证件号码",
+    ),
+    "mobile": ("mobile", "phone", "mobileno", "手机号", "手机号码", "手机", "电话", "联系电话", "联系方式"),
+    "bank_card_no": (
+        "bankcardno",
+        "bankcard",
+        "cardno",
+        "card",
+        "银行卡号",
+        "银行卡",
+        "卡号",
+        "收款账号",
+        "银行账号",
+        "收款卡号",
+        "银行卡账号",
+    ),
+    "amount": (
+        "amount",
+        "金额",
+        "实发金额",
+        "应发金额",
+        "发放金额",
+        "税前金额",
+        "佣金",
+        "劳务费",
+        "实发",
+        "应发",
+        "打款金额",
+        "付款金额",
+        "结算金额",
+        "报酬",
+    ),
+    "remark": ("remark", "note", "memo", "备注", "说明", "用途", "摘要"),
 }
 REQUIRED = ("name", "id_card_no", "mobile", "bank_card_no", "amount")
 WIRE_NAMES = {
@@ -37,17 +100,36 @@ WIRE_NAMES = {
     "amount": "amount",
     "remark": "remark",
 }
+#: Words of a total row, compared with every space removed (合 计, 总 计).
+TOTAL_WORDS = frozenset({"合计", "总计", "合计金额", "总金额", "共计", "total", "grandtotal", "sum"})
+SUBTOTAL_WORDS = frozenset({"小计", "subtotal"})
+#: The header must be within the first rows (title rows above it).
+HEADER_SCAN = 10
 MAX_ROWS = 100_000
 MAX_BYTES = 50 * 1024 * 1024
+_ALIAS = {header_key(alias): col for col, aliases in HEADERS.items() for alias in aliases}
+_DIGIT_COLUMNS = ("id_card_no", "bank_card_no", "mobile")
+#: Excel keeps 15 significant digits of a number: a longer number stored as a number was rounded.
+_EXACT_DIGITS = 15
 
 
 class PayrollFileError(ValueError):
-    """The file as a whole cannot be read (format, encoding, headers). Nothing is paid."""
+    """The file as a whole cannot be read or trusted (format, sheet, headers, totals). Nothing is paid."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How to read a file: the operator's choices (``lingong payroll run`` options)."""
+
+    sheet: str | None = None  # --sheet: which sheet of a workbook
+    amount_column: str | None = None  # --amount-column: which header is the amount, when two could be
+    max_amount: Decimal | None = DEFAULT_MAX_AMOUNT  # --max-amount: the per-line ceiling (None: none)
+    include_hidden_rows: bool = False  # --include-hidden-rows: pay hidden (filtered) rows too
 
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    row: int  # the row number as the operator sees it in the sheet (the header is row 1)
+    row: int  # the row number as the operator sees it in the sheet (1 is the sheet's first row)
     column: str
     reason: str
     value: str | None = None  # masked
@@ -63,6 +145,9 @@ class ParsedPayroll:
     rows: list[int] = field(default_factory=list)  # the sheet row of each payee
     errors: list[RowError] = field(default_factory=list)
     luhn_flags: list[int] = field(default_factory=list)  # rows whose card fails the Luhn check (flagged only)
+    source: str = ""  # what was read: "sheet “11月” of payroll.xlsx, header row 2"
+    total_rows: list[int] = field(default_factory=list)  # 合计/小计 rows recognised (checked, not paid)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def invalid_rows(self) -> list[int]:
@@ -72,144 +157,471 @@ class ParsedPayroll:
         return "\n".join(str(e) for e in self.errors)
 
 
-def _norm(header: Any) -> str:
-    text = str(header or "").strip().lower().rstrip(":：")
-    return "".join(ch for ch in text if ch not in " _-*\ufeff")
+@dataclass(frozen=True, slots=True)
+class Header:
+    row: int  # sheet row number of the header
+    columns: dict[str, int]  # column → index
+    labels: dict[str, str]  # column → the header as written
+    amount_candidates: tuple[tuple[int, str], ...]  # (index, header) of every column that could be the amount
 
 
-def map_headers(headers: Sequence[Any]) -> dict[str, int]:
-    """Column name → index; raise :class:`PayrollFileError` naming what is missing or repeated."""
-    lookup = {_norm(alias): col for col, aliases in HEADERS.items() for alias in aliases}
-    found: dict[str, int] = {}
-    for index, header in enumerate(headers):
-        column = lookup.get(_norm(header))
+def _letter(index: int) -> str:
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+def _header_of(values: Sequence[Any], number: int) -> Header | None:
+    """The row as a payroll header, or None when it names fewer than every required column."""
+    columns: dict[str, int] = {}
+    labels: dict[str, str] = {}
+    amounts: list[tuple[int, str]] = []
+    for index, value in enumerate(values):
+        if is_blank(value):
+            continue
+        column = _ALIAS.get(header_key(value))
         if column is None:
             continue
-        if column in found:
-            raise PayrollFileError(f"header row: column {header!r} appears twice")
-        found[column] = index
-    missing = [WIRE_NAMES[c] for c in REQUIRED if c not in found]
-    if missing:
+        label = normalise_text(str(value))
+        if column == "amount":
+            amounts.append((index, label))
+            continue
+        if column in columns:
+            raise PayrollFileError(
+                f"header row {number}: {labels[column]!r} and {label!r} both name the {WIRE_NAMES[column]} column"
+            )
+        columns[column], labels[column] = index, label
+    if not amounts or any(c not in columns for c in REQUIRED if c != "amount"):
+        return None
+    return Header(number, columns, labels, tuple(amounts))
+
+
+def _missing(values: Sequence[Any]) -> list[str]:
+    found = {_ALIAS.get(header_key(v)) for v in values if not is_blank(v)}
+    return [WIRE_NAMES[c] for c in REQUIRED if c not in found]
+
+
+def find_header(rows: Sequence[Sequence[Any]]) -> Header:
+    """The header within the first :data:`HEADER_SCAN` rows; raise naming what is missing."""
+    for number, values in enumerate(rows[:HEADER_SCAN], start=1):
+        header = _header_of(values, number)
+        if header is not None:
+            return header
+    scanned = [(len(_missing(v)), n, v) for n, v in enumerate(rows[:HEADER_SCAN], start=1) if any(map(_filled, v))]
+    if not scanned:
+        raise PayrollFileError("the file is empty: expected a header row and payees")
+    _, number, values = min(scanned, key=lambda x: (x[0], x[1]))
+    raise PayrollFileError(
+        f"no header row in the first {HEADER_SCAN} rows: row {number} comes closest but lacks "
+        + ", ".join(_missing(values))
+        + " — expected 姓名/name, 身份证号/idCardNo, 手机号/mobile, 银行卡号/bankCardNo, 金额/amount"
+    )
+
+
+def _filled(value: Any) -> bool:
+    return not is_blank(value)
+
+
+def _choose_amount(header: Header, amount_column: str | None) -> Header:
+    """The header with one amount column: the only candidate, or the one ``--amount-column`` names."""
+    if amount_column is not None:
+        wanted = header_key(amount_column)
+        return _with_amount(header, wanted, amount_column)
+    if len(header.amount_candidates) > 1:
+        shown = ", ".join(f"{label} (column {_letter(i)})" for i, label in header.amount_candidates)
         raise PayrollFileError(
-            "header row: missing column(s) "
-            + ", ".join(missing)
-            + " — expected 姓名/name, 身份证号/idCardNo, 手机号/mobile, 银行卡号/bankCardNo, 金额/amount"
+            f"header row {header.row}: {len(header.amount_candidates)} columns could be the amount: {shown}; "
+            f"choose one with --amount-column, e.g. --amount-column {header.amount_candidates[-1][1]}"
         )
-    return found
+    index, label = header.amount_candidates[0]
+    return Header(header.row, {**header.columns, "amount": index}, {**header.labels, "amount": label}, ())
 
 
-def validate_rows(records: Iterable[tuple[int, dict[str, Any]]]) -> ParsedPayroll:
-    """Validate (sheet row, raw values) pairs into payees and row errors."""
+def _with_amount(header: Header, wanted: str, asked: str) -> Header:
+    found = [(i, label) for i, label in header.amount_candidates if header_key(label) == wanted]
+    if len(found) != 1:
+        names = ", ".join(label for _, label in header.amount_candidates)
+        problem = "no amount column is named" if not found else "more than one column is named"
+        raise PayrollFileError(f"header row {header.row}: {problem} {asked!r} (--amount-column); the sheet has {names}")
+    index, label = found[0]
+    return Header(header.row, {**header.columns, "amount": index}, {**header.labels, "amount": label}, ())
+
+
+def _header_for_sheet(rows: Sequence[Sequence[Any]], options: ReadOptions) -> Header:
+    header = find_header(rows)
+    if options.amount_column is not None:
+        # --amount-column may name any header of that row, not only a known alias of the amount.
+        values = rows[header.row - 1]
+        wanted = header_key(options.amount_column)
+        extra = tuple(
+            (i, normalise_text(str(v)))
+            for i, v in enumerate(values)
+            if not is_blank(v) and header_key(v) == wanted and i not in {c for c, _ in header.amount_candidates}
+        )
+        header = Header(header.row, header.columns, header.labels, header.amount_candidates + extra)
+    return _choose_amount(header, options.amount_column)
+
+
+def _total_kind(values: Sequence[Any], header: Header) -> str | None:
+    """ "total" or "subtotal" for a 合计/总计/小计 row (a label and no ID number), else None."""
+    if not is_blank(_at(values, header.columns["id_card_no"])):
+        return None
+    for value in values:
+        if isinstance(value, str):
+            word = "".join(normalise_text(value).split()).lower().rstrip(":")
+            if word in TOTAL_WORDS:
+                return "total"
+            if word in SUBTOTAL_WORDS:
+                return "subtotal"
+    return None
+
+
+def _at(values: Sequence[Any], index: int) -> Any:
+    return values[index] if index < len(values) else None
+
+
+def _digit_cell(column: str, value: Any) -> Any:
+    """An ID, card or mobile cell: a number is taken only when Excel cannot have rounded it."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float | int):
+        if isinstance(value, float) and not value.is_integer():
+            raise InputError(WIRE_NAMES[column], "must be stored as text in the sheet (it holds a fraction)")
+        number = int(value)
+        if len(str(abs(number))) > _EXACT_DIGITS:
+            raise InputError(
+                WIRE_NAMES[column],
+                "must be stored as text in the sheet (Excel rounds numbers longer than 15 digits); "
+                "format the column as Text and type the number again",
+            )
+        return str(number)
+    return cell(value) if isinstance(value, str) else value
+
+
+def _cell_for(column: str, value: Any) -> Any:
+    if column in _DIGIT_COLUMNS:
+        return _digit_cell(column, value)
+    if column == "remark":
+        return optional_text(value)
+    if column == "name" and not isinstance(value, str) and value is not None:
+        return str(value)
+    return cell(value)
+
+
+def _payee_or_errors(row: int, raw: dict[str, Any], max_amount: Decimal | None) -> Payee | list[RowError]:
+    try:
+        return Payee.model_validate(raw, context={"max_amount": max_amount})
+    except ValidationError as exc:
+        errors = []
+        for err in exc.errors():
+            column = WIRE_NAMES.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "row"
+            reason = str(err["msg"]).removeprefix("Value error, ")
+            value = None
+            if " (got " in reason:
+                reason, _, value = reason.rpartition(" (got ")
+                value = value.rstrip(")")
+            errors.append(RowError(row, column, reason, value))
+        return errors
+
+
+def validate_rows(
+    records: Iterable[tuple[int, dict[str, Any]]],
+    *,
+    max_amount: Decimal | None = DEFAULT_MAX_AMOUNT,
+    blank_lines: bool = False,
+) -> ParsedPayroll:
+    """Validate (row, raw values) pairs into payees and row errors.
+
+    A typed payee list (a form's lines) may not hold a blank line: it is an error naming the row, never
+    dropped, since a line blanked by mistake is a person not paid. Files skip their blank lines
+    (``blank_lines=True``)."""
     parsed = ParsedPayroll()
     for row, raw in records:
-        if all(v is None or str(v).strip() == "" for v in raw.values()):
-            continue  # blank line
-        try:
-            payee = Payee.model_validate(raw)
-        except ValidationError as exc:
-            for err in exc.errors():
-                column = WIRE_NAMES.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "row"
-                reason = str(err["msg"]).removeprefix("Value error, ")
-                value = None
-                if " (got " in reason:
-                    reason, _, value = reason.rpartition(" (got ")
-                    value = value.rstrip(")")
-                parsed.errors.append(RowError(row, column, reason, value))
+        if all(is_blank(v) for v in raw.values()):
+            if not blank_lines:
+                parsed.errors.append(RowError(row, "row", "is blank: fill it in or remove it"))
             continue
-        parsed.payees.append(payee)
-        parsed.rows.append(row)
-        if not payee.luhn_valid:
-            parsed.luhn_flags.append(row)
-        if len(parsed.payees) > MAX_ROWS:
-            raise PayrollFileError(f"more than {MAX_ROWS} rows: split the payroll")
+        _add(parsed, row, _payee_or_errors(row, raw, max_amount))
     return parsed
 
 
-def _records(rows: Iterator[Sequence[Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _add(parsed: ParsedPayroll, row: int, result: Payee | list[RowError]) -> None:
+    if isinstance(result, list):
+        parsed.errors.extend(result)
+        return
+    parsed.payees.append(result)
+    parsed.rows.append(row)
+    if not result.luhn_valid:
+        parsed.luhn_flags.append(row)
+    if len(parsed.payees) > MAX_ROWS:
+        raise PayrollFileError(f"more than {MAX_ROWS} rows: split the payroll")
+
+
+def parse_grid(
+    rows: Sequence[Sequence[Any]],
+    options: ReadOptions | None = None,
+    *,
+    hidden: set[int] | None = None,
+    source: str = "the file",
+) -> ParsedPayroll:
+    """A sheet's rows (row 1 first) into a validated payroll: header, lines, totals, hidden rows."""
+    options = options or ReadOptions()
+    hidden = hidden or set()
+    header = _header_for_sheet(rows, options)
+    parsed = ParsedPayroll(source=f"{source}, header row {header.row}")
+    running = Decimal("0.00")  # every line's amount that could be read, for the totals
+    since_subtotal = Decimal("0.00")
+    for number in range(header.row + 1, len(rows) + 1):
+        values = rows[number - 1]
+        if not any(map(_filled, values)):
+            continue  # a blank line
+        raw_values = {col: _at(values, i) for col, i in header.columns.items()}
+        kind = _total_kind(values, header)
+        if kind is not None:
+            parsed.total_rows.append(number)
+            expected = running if kind == "total" else since_subtotal
+            _check_total(parsed, number, _at(values, header.columns["amount"]), expected, kind)
+            if kind == "subtotal":
+                since_subtotal = Decimal("0.00")
+            continue
+        if all(is_blank(v) for c, v in raw_values.items() if c in REQUIRED):
+            # No name, ID, mobile, card or amount: a note under the table (制表人, 审核), not a payee.
+            parsed.notes.append(f"row {number}: no payee fields, read as a note (not paid)")
+            continue
+        if number in hidden and not options.include_hidden_rows:
+            parsed.errors.append(
+                RowError(
+                    number,
+                    "row",
+                    "is hidden (filtered) in the sheet: unhide or delete it, or pass --include-hidden-rows to pay it",
+                )
+            )
+            amount = _amount_or_none(raw_values.get("amount"))
+            running += amount or 0
+            since_subtotal += amount or 0
+            continue
+        raw: dict[str, Any] = {}
+        problems: list[RowError] = []
+        for col, value in raw_values.items():
+            try:
+                raw[col] = _cell_for(col, value)
+            except InputError as exc:
+                problems.append(RowError(number, exc.field, exc.rule, exc.value))
+        amount = _amount_or_none(raw_values.get("amount"))
+        running += amount or 0
+        since_subtotal += amount or 0
+        if problems:
+            parsed.errors.extend(problems)
+            continue
+        _add(parsed, number, _payee_or_errors(number, raw, options.max_amount))
+    if hidden and options.include_hidden_rows:
+        paid_hidden = sorted(r for r in parsed.rows if r in hidden)
+        if paid_hidden:
+            parsed.notes.append(f"hidden rows read as asked (--include-hidden-rows): {paid_hidden}")
+    parsed.errors.sort(key=lambda e: e.row)
+    return parsed
+
+
+def _amount_or_none(value: Any) -> Decimal | None:
     try:
-        headers = next(rows)
-    except StopIteration:
-        raise PayrollFileError("the file is empty: expected a header row and payees") from None
-    columns = map_headers(headers)
-    for number, values in enumerate(rows, start=2):
-        yield number, {col: (values[i] if i < len(values) else None) for col, i in columns.items()}
+        return parse_amount(value, max_amount=None)
+    except InputError:
+        return None
 
 
-def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 (Excel's default for Chinese locales)."""
+def _check_total(parsed: ParsedPayroll, row: int, value: Any, expected: Decimal, kind: str) -> None:
+    label = "合计" if kind == "total" else "小计"
+    if is_blank(value):
+        parsed.notes.append(f"row {row}: a {label} row without an amount (not paid, nothing to check)")
+        return
+    try:
+        stated = parse_amount(value, max_amount=None)
+    except InputError as exc:
+        raise PayrollFileError(f"row {row}, amount: the {label} row's amount {exc.rule}; nothing was paid") from None
+    if stated != expected:
+        raise PayrollFileError(
+            f"row {row}, amount: the {label} row says {fmt_yuan(stated)} but the lines above it add up to "
+            f"{fmt_yuan(expected)} — the file is not what it says; nothing was paid"
+        )
+    parsed.notes.append(f"row {row}: {label} {fmt_yuan(stated)} matches the lines (not paid)")
+
+
+# --- CSV and text ---------------------------------------------------------------------------------
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-16 with a BOM (Excel's "Unicode text"), UTF-8 (with or without BOM), else GB18030."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise PayrollFileError("cannot decode the UTF-16 text: the file is damaged") from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise PayrollFileError("cannot decode the CSV: save it as UTF-8 or GB18030")
+    raise PayrollFileError("cannot decode the CSV: save it as UTF-8, GB18030 or Unicode text")
 
 
-def parse_csv(data: bytes) -> ParsedPayroll:
-    text = decode_csv(data)
+decode_csv = decode_text  # the name earlier callers know
+
+
+def _split(text: str, delimiter: str) -> list[list[str]]:
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        return validate_rows(_records(iter(reader)))
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise PayrollFileError(f"the CSV is malformed: {exc}") from None
 
 
-_UNSAFE = object()  # a number column that Excel stored as a number (and may have rounded)
-
-
-def _xlsx_cell(column: str, value: Any) -> Any:
-    """A cell as the payee model expects it; numbers Excel may have rounded are refused here."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, float | int) and column in ("id_card_no", "bank_card_no", "mobile"):
-        if isinstance(value, float) or abs(value) >= 10**15:
-            return _UNSAFE
-        return str(value)
-    if isinstance(value, float):
-        # openpyxl reads numeric cells as binary floats; their shortest text is the number Excel shows.
-        return Decimal(repr(value)) if column == "amount" else repr(value)
-    return value
-
-
-def parse_xlsx(data: bytes) -> ParsedPayroll:
+def _text_rows(data: bytes) -> list[list[str]]:
+    """The rows of a text file: UTF-16 is Excel's "Unicode text" (tabs); otherwise the delimiter among
+    comma, tab and semicolon under which a header row is found (a sniffer guesses wrong on "1,020.00")."""
+    text = decode_text(data)
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return _split(text, "\t")
     try:
-        from openpyxl import load_workbook
+        sniffed = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+    except csv.Error:
+        sniffed = ","
+    first: list[list[str]] | None = None
+    for delimiter in dict.fromkeys((sniffed, ",", "\t", ";")):
+        rows = _split(text, delimiter)
+        first = rows if first is None else first
+        if any(_header_of(values, n) for n, values in enumerate(rows[:HEADER_SCAN], start=1)):
+            return rows
+    assert first is not None
+    return first
 
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise PayrollFileError(f"cannot read the .xlsx file: {type(exc).__name__}") from None
+
+def parse_csv(data: bytes, options: ReadOptions | None = None, *, source: str = "the CSV") -> ParsedPayroll:
+    rows = _text_rows(data)
+    if len(rows) > MAX_ROWS + HEADER_SCAN:
+        raise PayrollFileError(f"more than {MAX_ROWS} rows: split the payroll")
+    return parse_grid(rows, options, source=source)
+
+
+# --- workbooks ------------------------------------------------------------------------------------
+
+
+def _choose_sheet(book: Workbook, options: ReadOptions, filename: str) -> tuple[str, list[list[Any]], str]:
+    """(sheet name, its rows, a note) by the rule in the module's docstring."""
+    names = [s.name for s in book.sheets]
+    if options.sheet is not None:
+        wanted = normalise_text(options.sheet)
+        match = [s for s in book.sheets if s.name == options.sheet] or [
+            s for s in book.sheets if normalise_text(s.name) == wanted
+        ]
+        if not match:
+            raise PayrollFileError(
+                f"{filename}: no sheet named {options.sheet!r} (--sheet); its sheets: " + ", ".join(names)
+            )
+        sheet = match[0]
+        note = " (hidden, read as asked with --sheet)" if not sheet.visible else ""
+        return sheet.name, book.rows(sheet.name), note
+    visible = [s for s in book.sheets if s.visible and s.worksheet]
+    if not visible:
+        raise PayrollFileError(f"{filename}: no visible worksheet; name one with --sheet (sheets: {', '.join(names)})")
+    candidates: list[tuple[str, list[list[Any]]]] = []
+    for sheet in visible:
+        rows = book.rows(sheet.name)
+        try:
+            find_header(rows)
+        except PayrollFileError:
+            continue
+        candidates.append((sheet.name, rows))
+    if len(candidates) > 1:
+        active = next((s.name for s in book.sheets if s.active), None)
+        shown = ", ".join(f"“{n}”" for n, _ in candidates)
+        hint = f" (the active sheet is “{active}”)" if active else ""
+        raise PayrollFileError(
+            f"{filename}: {len(candidates)} visible sheets hold a payroll: {shown}{hint}; "
+            f"choose one with --sheet NAME, e.g. --sheet {candidates[0][0]}"
+        )
+    if candidates:
+        return candidates[0][0], candidates[0][1], ""
+    # No sheet holds a header: explain with the sheet the clerk sees first.
+    sheet = next((s for s in visible if s.active), visible[0])
+    return sheet.name, book.rows(sheet.name), ""
+
+
+def parse_workbook(
+    book: Workbook, options: ReadOptions | None = None, *, filename: str = "the workbook"
+) -> ParsedPayroll:
+    options = options or ReadOptions()
+    name, rows, note = _choose_sheet(book, options, filename)
+    if not book.hidden_rows_known and not options.include_hidden_rows:
+        raise PayrollFileError(
+            f"{filename}: an .xls file does not show this reader which rows are hidden (filtered), so hidden rows "
+            "could be paid unseen — save it as .xlsx, or pass --include-hidden-rows to pay every row of "
+            f"sheet “{name}”"
+        )
+    hidden = book.hidden_rows(name) if book.hidden_rows_known else set()
+    if len(rows) > MAX_ROWS + HEADER_SCAN:
+        raise PayrollFileError(f"more than {MAX_ROWS} rows: split the payroll")
+    parsed = parse_grid(rows, options, hidden=hidden, source=f"sheet “{name}”{note} of {filename}")
+    skipped = [s.name for s in book.sheets if not s.visible and s.name != name]
+    if skipped:
+        parsed.notes.append("hidden sheets not read: " + ", ".join(f"“{n}”" for n in skipped))
+    return parsed
+
+
+def parse_xlsx(data: bytes, options: ReadOptions | None = None, *, filename: str = "the .xlsx file") -> ParsedPayroll:
     try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        parsed = ParsedPayroll()
-        records: list[tuple[int, dict[str, Any]]] = []
-        for row, raw in _records(iter(rows)):
-            converted = {col: _xlsx_cell(col, v) for col, v in raw.items()}
-            unsafe = [col for col, v in converted.items() if v is _UNSAFE]
-            for col in unsafe:
-                parsed.errors.append(
-                    RowError(
-                        row,
-                        WIRE_NAMES[col],
-                        "must be stored as text in the sheet (Excel rounds long numbers); format the column as Text",
-                    )
-                )
-            if not unsafe:
-                records.append((row, converted))
-        result = validate_rows(records)
-        result.errors = sorted(parsed.errors + result.errors, key=lambda e: e.row)
-        return result
+        book = open_xlsx(data)
+    except WorkbookError as exc:
+        raise PayrollFileError(f"cannot read the .xlsx file: {exc}") from None
+    try:
+        return parse_workbook(book, options, filename=filename)
+    except WorkbookError as exc:
+        raise PayrollFileError(f"cannot read the .xlsx file: {exc}") from None
     finally:
         book.close()
 
 
-def read_payroll_file(path: str | Path) -> ParsedPayroll:
-    """Read and validate a payroll file (``.csv`` or ``.xlsx``)."""
+def parse_xls(data: bytes, options: ReadOptions | None = None, *, filename: str = "the .xls file") -> ParsedPayroll:
+    try:
+        book = open_xls(data)
+    except WorkbookError as exc:
+        raise PayrollFileError(f"cannot read the .xls file: {exc}") from None
+    try:
+        return parse_workbook(book, options, filename=filename)
+    except WorkbookError as exc:
+        raise PayrollFileError(f"cannot read the .xls file: {exc}") from None
+    finally:
+        book.close()
+
+
+# --- files ----------------------------------------------------------------------------------------
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file signature of .xls (and encrypted .xlsx)
+_REMEMBERED: dict[str, ReadOptions] = {}
+
+
+@contextmanager
+def reading_options(path: str | Path, options: ReadOptions) -> Iterator[None]:
+    """Read ``path`` with ``options`` wherever this process reads it without options of its own.
+
+    ``lingong payroll run`` validates the file with the operator's options and then runs the
+    ``payroll_run`` flow in the same process, which reads the file again by path; this makes that
+    second reading the same as the first. Elsewhere (a deployment's worker) no options are remembered
+    and the defaults apply, which refuse every ambiguity rather than guess."""
+    key = str(Path(path).resolve())
+    _REMEMBERED[key] = options
+    try:
+        yield
+    finally:
+        _REMEMBERED.pop(key, None)
+
+
+def read_payroll_file(path: str | Path, options: ReadOptions | None = None) -> ParsedPayroll:
+    """Read and validate a payroll file (.csv/.txt in UTF-8, GB18030 or UTF-16; .xlsx/.xlsm; .xls)."""
     path = Path(path)
+    if options is None:
+        options = _REMEMBERED.get(str(path.resolve()), ReadOptions())
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -217,8 +629,21 @@ def read_payroll_file(path: str | Path) -> ParsedPayroll:
     if size > MAX_BYTES:
         raise PayrollFileError(f"{path.name}: larger than {MAX_BYTES // (1024 * 1024)} MB")
     data = path.read_bytes()
-    if path.suffix.lower() == ".xlsx" or data[:2] == b"PK":
-        return parse_xlsx(data)
-    if path.suffix.lower() in (".xls",):
-        raise PayrollFileError(f"{path.name}: the old .xls format is not read; save as .xlsx or CSV")
-    return parse_csv(data)
+    suffix = path.suffix.lower()
+    if data[:2] == b"PK" or suffix in (".xlsx", ".xlsm"):
+        return parse_xlsx(data, options, filename=path.name)
+    if data[:8] == _OLE2 or suffix == ".xls":
+        return parse_xls(data, options, filename=path.name)
+    return parse_csv(data, options, source=path.name)
+
+
+def map_headers(headers: Sequence[Any]) -> dict[str, int]:
+    """Column name → index of one header row; raise :class:`PayrollFileError` naming what is missing."""
+    header = _header_of(headers, 1)
+    if header is None:
+        raise PayrollFileError(
+            "header row: missing column(s) "
+            + ", ".join(_missing(headers))
+            + " — expected 姓名/name, 身份证号/idCardNo, 手机号/mobile, 银行卡号/bankCardNo, 金额/amount"
+        )
+    return _choose_amount(header, None).columns

@@ -4,7 +4,9 @@ The rules (domain.md): an 18-character ID number with a valid GB 11643 check cha
 (python-stdnum), a mobile ``^1[3-9]\\d{9}$``, a bank card of 12–19 digits, an amount in yuan > 0 with
 at most two decimals. A card failing the Luhn check is *flagged*, not refused: some real Chinese debit
 cards fail it, and only the platform (per merchant setting) may refuse them. Every error names the
-field and the rule, and shows the value masked.
+field and the rule, and shows the value masked. Every field is normalised first (lingong_payroll.normalise:
+full-width digits folded, every kind of space trimmed, a Chinese name's inner spaces removed); the
+amount rules are :func:`lingong_payroll.normalise.parse_amount`'s.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from lingong_core.errors import InputError
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
-from lingong_core.money import to_money
+from lingong_core.text import normalise_name, normalise_text
+
+from .normalise import DEFAULT_MAX_AMOUNT, optional_text, parse_amount
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 CARD_RE = re.compile(r"^\d{12,19}$")
@@ -32,9 +36,9 @@ AMOUNT_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": 
 
 
 def check_name(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not normalise_text(value):
         raise InputError("name", "is required")
-    name = " ".join(value.split())
+    name = normalise_name(value)  # the platform compares names the same way (lingong_core.text)
     if len(name) > MAX_NAME:
         raise InputError("name", f"must be at most {MAX_NAME} characters", mask_name(name))
     if any(ch.isdigit() for ch in name) or any(ord(ch) < 32 for ch in name):
@@ -43,9 +47,9 @@ def check_name(value: Any) -> str:
 
 
 def check_id_card_no(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not normalise_text(value):
         raise InputError("idCardNo", "is required")
-    text = value.strip().upper()
+    text = "".join(normalise_text(value).split()).upper()  # full-width digits and X are folded by NFKC
     if len(text) != 18:
         raise InputError("idCardNo", "must be 18 characters", mask_id(text))
     if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):
@@ -62,14 +66,14 @@ def check_id_card_no(value: Any) -> str:
 
 
 def check_mobile(value: Any) -> str:
-    text = "".join(str(value or "").split()).removeprefix("+86")
+    text = "".join(normalise_text(str(value or "")).split()).removeprefix("+86")
     if not MOBILE_RE.match(text):
         raise InputError("mobile", "must be an 11-digit mainland mobile number (^1[3-9]\\d{9}$)", mask_mobile(text))
     return text
 
 
 def check_bank_card_no(value: Any) -> str:
-    text = "".join(str(value or "").split()).replace("-", "")
+    text = "".join(normalise_text(str(value or "")).split()).replace("-", "")
     if not CARD_RE.match(text):
         raise InputError("bankCardNo", "must be 12 to 19 digits", mask_card(text) if text.isdigit() else None)
     return text
@@ -103,17 +107,28 @@ class Payee(BaseModel):
         "id_card_no": check_id_card_no,
         "mobile": check_mobile,
         "bank_card_no": check_bank_card_no,
-        "amount": lambda value: to_money(value, field="amount", allow_zero=False),
     }
 
     @field_validator("name", "id_card_no", "mobile", "bank_card_no", "amount", mode="before")
     @classmethod
     def _check(cls, value: Any, info: ValidationInfo) -> Any:
-        """Each field's rule (above); an InputError becomes pydantic's error for that field."""
+        """Each field's rule (above); an InputError becomes pydantic's error for that field.
+
+        The amount's per-line ceiling comes from the validation context (``{"max_amount": Decimal}``,
+        ``None`` for none), else :data:`~lingong_payroll.normalise.DEFAULT_MAX_AMOUNT`."""
         try:
+            if info.field_name == "amount":
+                context = info.context or {}
+                return parse_amount(value, max_amount=context.get("max_amount", DEFAULT_MAX_AMOUNT))
             return cls._checks[str(info.field_name)](value)
         except InputError as exc:
             raise _as_value_error(exc) from None
+
+    @field_validator("remark", mode="before")
+    @classmethod
+    def _remark(cls, value: Any) -> str:
+        """An optional note: blank, a number or a date are all fine (as text)."""
+        return optional_text(value)
 
     @property
     def luhn_valid(self) -> bool:
