@@ -330,14 +330,15 @@ def _payee_or_errors(row: int, raw: dict[str, Any], max_amount: Decimal | None) 
 def validate_rows(
     records: Iterable[tuple[int, dict[str, Any]]],
     *,
-    max_amount: Decimal | None = DEFAULT_MAX_AMOUNT,
+    max_amount: Decimal | None = None,
     blank_lines: bool = False,
 ) -> ParsedPayroll:
-    """Validate (row, raw values) pairs into payees and row errors.
+    """Validate (row, raw values) pairs — a typed payee list, a form's lines — into payees and row errors.
 
-    A typed payee list (a form's lines) may not hold a blank line: it is an error naming the row, never
-    dropped, since a line blanked by mistake is a person not paid. Files skip their blank lines
-    (``blank_lines=True``)."""
+    A blank line is an error naming the row, never dropped: a line blanked by mistake is a person not
+    paid (``blank_lines=True`` skips them). Typed lines have no per-line ceiling unless ``max_amount``
+    is given (a file's ceiling guards against pasted columns; the platform's per-order limit applies to
+    all)."""
     parsed = ParsedPayroll()
     for row, raw in records:
         if all(is_blank(v) for v in raw.values()):

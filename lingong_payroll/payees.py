@@ -25,7 +25,7 @@ from lingong_core.errors import InputError
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.text import normalise_name, normalise_text
 
-from .normalise import DEFAULT_MAX_AMOUNT, optional_text, parse_amount
+from .normalise import optional_text, parse_amount
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 CARD_RE = re.compile(r"^\d{12,19}$")
@@ -114,12 +114,12 @@ class Payee(BaseModel):
     def _check(cls, value: Any, info: ValidationInfo) -> Any:
         """Each field's rule (above); an InputError becomes pydantic's error for that field.
 
-        The amount's per-line ceiling comes from the validation context (``{"max_amount": Decimal}``,
-        ``None`` for none), else :data:`~lingong_payroll.normalise.DEFAULT_MAX_AMOUNT`."""
+        The amount's per-line ceiling comes from the validation context (``{"max_amount": Decimal}``);
+        without one there is none here (the platform's per-order limit still applies)."""
         try:
             if info.field_name == "amount":
                 context = info.context or {}
-                return parse_amount(value, max_amount=context.get("max_amount", DEFAULT_MAX_AMOUNT))
+                return parse_amount(value, max_amount=context.get("max_amount"))
             return cls._checks[str(info.field_name)](value)
         except InputError as exc:
             raise _as_value_error(exc) from None
