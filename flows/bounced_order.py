@@ -5,10 +5,12 @@ This flow reads the order from the platform (SFT0505), records ``BOUNCED`` in th
 publishes a markdown artifact ``bounce-<outOrderNo>`` naming who bounced (masked), why, and how to pay
 them again. Nothing is paid then.
 
-Once the person's card is fixed, the operator runs this flow again with ``card_fixed`` and the person
-(with the new card): it checks the order really bounced and that the person is the one it paid, then
-runs ``payroll-run`` for that one person and the bounced amount, with a ``batch_ref`` derived from the
-bounced order's number — so however often it runs, the re-payment is made at most once.
+Once the person's card is fixed, the operator stores the person with the new card in the payee store
+(``lingong payees add-person`` prints a ``PP…`` reference) and runs this flow again with ``card_fixed``
+and that ``payee_ref`` — the person never travels as a parameter. It checks the order really bounced and
+that the person is the one it paid, then runs ``payroll-run`` for that one person and the bounced amount,
+with a ``batch_ref`` derived from the bounced order's number — so however often it runs, the re-payment
+is made at most once.
 
 ``python -m flows.bounced_order ORDER_NO`` runs the recording step by hand.
 """
@@ -39,7 +41,8 @@ from tasks.followups import (
     repay_ref,
     yuan,
 )
-from tasks.onboarding import Freelancer, OnboardingState, onboard_people
+from tasks.onboarding import Freelancer, OnboardingState, onboard_people, stored_people
+from tasks.payees import store_payroll
 
 
 class RepayRefusedError(ValueError):
@@ -67,20 +70,19 @@ class BounceResult(BaseModel):
 
 
 def _how_to_repay(order: OrderFacts) -> list[str]:
-    parameters = {
-        "order_no": order.order_no,
-        "card_fixed": True,
-        "payee": {"name": "…", "id_card_no": "…", "mobile": "…", "bank_card_no": "<the new card>"},
-    }
+    parameters = {"order_no": order.order_no, "card_fixed": True, "payee_ref": "PP…"}
     return [
         "## To pay them again",
         "",
-        "Once the person has a working debit card, start a custom run of the deployment "
-        "**bounced-order/bounced-order** with `card_fixed` on and the person's name, ID number, mobile and "
-        "**new** card (the same person the order paid; it is checked). It pays the bounced amount once, "
-        f"under batch reference `{repay_ref(order.order_no)}` — running it again pays nobody twice.",
+        "Once the person has a working debit card, store them with the **new** card in the payee store "
+        "(`lingong payees add-person` asks for the name, ID number, mobile and card, and prints a `PP…` "
+        "reference), then start a custom run of the deployment **bounced-order/bounced-order** with "
+        "`card_fixed` on and that `payee_ref` (the same person the order paid; it is checked). It pays the "
+        f"bounced amount once, under batch reference `{repay_ref(order.order_no)}` — running it again pays "
+        "nobody twice.",
         "",
         "```sh",
+        "lingong payees add-person",
         "prefect deployment run bounced-order/bounced-order --params '"
         + json.dumps(parameters, ensure_ascii=False)
         + "'",
@@ -118,6 +120,18 @@ def _markdown(result: BounceResult) -> str:
     return "\n".join(lines)
 
 
+def _one_person(payee_ref: str | None) -> Freelancer:
+    """The one person stored under ``payee_ref`` (with the new card)."""
+    if not payee_ref:
+        raise RepayRefusedError(
+            "card_fixed needs payee_ref: the person with the new card, stored by `lingong payees add-person`"
+        )
+    people = stored_people(payee_ref)
+    if len(people) != 1:
+        raise RepayRefusedError(f"payee_ref {payee_ref} holds {len(people)} people; a re-payment is for one")
+    return people[0]
+
+
 async def _repay(
     order: OrderFacts,
     tax_base_code: str,
@@ -152,7 +166,7 @@ async def _repay(
     )
     report = await payroll_run(
         period,
-        payees=[row],
+        payroll_ref=store_payroll([row], source=f"re-payment of {order.order_no}"),
         tax_base_code=tax_base_code,
         project_no=project_no,
         batch_ref=ref,
@@ -182,7 +196,7 @@ async def bounced_order(
     refund_no: str = "",
     bounce_reason: str = "",
     card_fixed: bool = False,
-    payee: Freelancer | None = None,
+    payee_ref: str | None = None,
     period: str | None = None,
     project_no: str | None = None,
     wait_timeout_seconds: float = 900.0,
@@ -196,7 +210,8 @@ async def bounced_order(
         refund_no: The refund the bounce made (refundNo), for the record.
         bounce_reason: The bank's reason as notified (bounceReason); the platform's own wins.
         card_fixed: The person's card is fixed: pay the bounced amount again to `payee`, once.
-        payee: With card_fixed: the person the order paid (checked), with the NEW debit card to pay into.
+        payee_ref: With card_fixed: the person the order paid (checked), with the NEW debit card to pay into,
+            as a reference (PP…) into the payee store — `lingong payees add-person` stores them and prints it.
         period: Period (yyyy-MM) of the re-payment; default: the period of the bounced order's payroll run.
         project_no: Project number (项目编号) of the re-payment, if any.
         wait_timeout_seconds: How long the re-payment waits for the platform to pay.
@@ -221,8 +236,7 @@ async def bounced_order(
         )
         return result
     if card_fixed:
-        if payee is None:
-            raise RepayRefusedError("card_fixed needs the payee (the person, with the new card)")
+        payee = _one_person(payee_ref)
         result.repayment = await _repay(
             order, tax_base_code, payee, period, project_no, wait_timeout_seconds, credentials_block
         )

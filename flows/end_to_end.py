@@ -2,7 +2,8 @@
 pay the payroll, and apply for the invoice. The demo runs it for a generated team.
 
 Re-running it with the same inputs repeats nothing: onboarding is idempotent on the platform, the
-recharge's key derives from the transfer, and the payroll's keys from the payroll.
+recharge's key derives from the transfer, and the payroll's keys from the payroll. The team comes as a
+reference into the payee store (``PR…``), never as people in a parameter.
 ``python -m flows.end_to_end [TEAM_SIZE]`` runs it against the configured platform.
 """
 
@@ -24,7 +25,8 @@ from lingong_core.timeutil import SHANGHAI, now
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import PayrollReport
 from tasks.funding import RechargeResult
-from tasks.onboarding import Freelancer
+from tasks.onboarding import Freelancer, store_people
+from tasks.payees import store_payroll, stored_payroll
 from tasks.settlement import OrderIn, precalculate
 
 
@@ -53,17 +55,18 @@ def team_payroll(size: int, seed: int) -> list[PayeeRow]:
 
 @flow(name="end-to-end", description="Onboard a team, fund the account, pay the payroll, apply for the invoice.")
 async def end_to_end(
-    payees: list[PayeeRow],
+    payroll_ref: str,
     period: str,
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     transfer_time: datetime | None = None,
     invoice: bool = True,
     credentials_block: str | None = None,
 ) -> EndToEndReport:
-    """Pay ``payees`` for ``period`` from scratch: onboard, fund, pay, invoice.
+    """Pay the payroll stored under ``payroll_ref`` for ``period`` from scratch: onboard, fund, pay, invoice.
 
     Args:
-        payees: The team and their amounts (as text).
+        payroll_ref: The team and their amounts: a payroll in the payee store (PR…), e.g. as the upload page
+            or ``tasks.payees.store_payroll`` stores it.
         period: The month paid for, yyyy-MM.
         tax_base_code: The service provider paying through.
         transfer_time: When the enterprise's transfer to the recharge account happened (default: the 1st
@@ -71,10 +74,12 @@ async def end_to_end(
         invoice: Apply for the invoice once every order is final.
         credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
     """
+    payees = stored_payroll(payroll_ref)
     people = [
         Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no) for p in payees
     ]
-    onboarding = await onboard_freelancers(people, tax_base_code, credentials_block=credentials_block)
+    people_ref = store_people(people, source=f"end-to-end {period}")
+    onboarding = await onboard_freelancers(people_ref, tax_base_code, credentials_block=credentials_block)
     checks = await precalculate(
         [
             OrderIn(
@@ -100,7 +105,11 @@ async def end_to_end(
             need, when, tax_base_code, reference=f"E2E-{period}", credentials_block=credentials_block
         )
     payroll = await payroll_run(
-        period, payees=payees, tax_base_code=tax_base_code, invoice=invoice, credentials_block=credentials_block
+        period,
+        payroll_ref=payroll_ref,
+        tax_base_code=tax_base_code,
+        invoice=invoice,
+        credentials_block=credentials_block,
     )
     return EndToEndReport(onboarding=onboarding, recharge=recharge, payroll=payroll)
 
@@ -108,4 +117,8 @@ async def end_to_end(
 if __name__ == "__main__":  # pragma: no cover - a thin command-line entry
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     month = now().strftime("%Y-%m")
-    print(asyncio.run(end_to_end(team_payroll(size, seed=0), month)).payroll.markdown())
+    print(
+        asyncio.run(
+            end_to_end(store_payroll(team_payroll(size, seed=0), source="python -m flows.end_to_end"), month)
+        ).payroll.markdown()
+    )

@@ -1,8 +1,10 @@
 """Onboard freelancers: verify, bind card and get a signed contract for each person, concurrently.
 
 People already onboarded are skipped; one person's refusal does not stop the others and is reported
-with the platform's code and reason. ``python -m flows.onboard_freelancers people.csv`` runs it on the
-people of a payroll file.
+with the platform's code and reason. The people come as a reference into the payee store (``PP…``,
+``lingong_store.payees``), never as a parameter: Prefect keeps a run's parameters in its database, shows
+them in the UI and has a 512 KiB limit on them. ``python -m flows.onboard_freelancers people.csv`` stores
+the people of a payroll file and runs it on them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from tasks.onboarding import (
     OnboardingResult,
     OnboardingState,
     onboard_people,
+    stored_people,
     wait_contracts_signed,
 )
 
@@ -78,7 +81,7 @@ def _unique(people: Sequence[Freelancer]) -> list[Freelancer]:
 
 @flow(name="onboard-freelancers", description="Verify, bind card and sign the contract for each person.")
 async def onboard_freelancers(
-    people: list[Freelancer],
+    people_ref: str,
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     concurrency: int = 16,
     chunk_size: int = 100,
@@ -87,13 +90,14 @@ async def onboard_freelancers(
     credentials_block: str | None = None,
     publish: bool = True,
 ) -> OnboardingReport:
-    """Onboard ``people`` with service provider ``tax_base_code``.
+    """Onboard the people stored under ``people_ref`` with service provider ``tax_base_code``.
 
     Work is cut into chunks of ``chunk_size`` people (one task run each, ``concurrency`` people in flight
     across all chunks), so the number of task runs grows with chunks, not with people.
 
     Args:
-        people: Who to onboard: name, ID number, mobile and the debit card they will be paid to.
+        people_ref: Who to onboard: a reference (PP…) into the payee store, where the people (name, ID number,
+            mobile, the debit card they will be paid to) are kept encrypted.
         tax_base_code: The service provider the contract is signed with.
         concurrency: How many people are onboarded at once, across all chunks.
         chunk_size: People per task run.
@@ -102,7 +106,7 @@ async def onboard_freelancers(
         credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
         publish: Publish the result table and summary as artifacts.
     """
-    unique = _unique(people)
+    unique = _unique(stored_people(people_ref))
     chunks = [unique[i : i + max(1, chunk_size)] for i in range(0, len(unique), max(1, chunk_size))]
     per_chunk = max(1, concurrency // max(1, min(len(chunks), 4)))
     gate = asyncio.Semaphore(4)
@@ -129,12 +133,11 @@ async def onboard_freelancers(
 
 if __name__ == "__main__":  # pragma: no cover - a thin command-line entry
     from lingong_payroll.files import read_payroll_file
+    from tasks.payees import payee_store
 
     parsed = read_payroll_file(sys.argv[1])
     if parsed.errors:
         sys.exit(parsed.report())
-    crowd = [
-        Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
-        for p in parsed.payees
-    ]
-    print(asyncio.run(onboard_freelancers(crowd)).markdown())
+    with payee_store() as store:
+        ref = store.put_people(parsed.payees, source="python -m flows.onboard_freelancers")
+    print(asyncio.run(onboard_freelancers(ref)).markdown())

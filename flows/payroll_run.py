@@ -25,7 +25,7 @@ from prefect.utilities.annotations import quote
 from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.masking import mask_card, mask_id, mask_name
 from lingong_core.money import fmt_yuan
-from lingong_payroll.files import ParsedPayroll, read_payroll_file, validate_rows
+from lingong_payroll.files import ParsedPayroll, validate_rows
 from lingong_payroll.journal import Journal, JournalOrder
 from lingong_payroll.keys import RunKey, check_batch_ref, check_period
 from lingong_payroll.payees import PayeeRow
@@ -34,7 +34,8 @@ from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
 from tasks.artifacts import publish_report
 from tasks.credentials import load_settings
 from tasks.invoicing import apply_invoice
-from tasks.onboarding import Freelancer, OnboardingResult, OnboardingState
+from tasks.onboarding import Freelancer, OnboardingResult, OnboardingState, store_people
+from tasks.payees import hide_typed_payees, read_payroll_location, stored_payroll
 from tasks.settlement import (
     ONBOARDING_CODES,
     OrderIn,
@@ -61,11 +62,14 @@ class PayrollRefusedError(ValueError):
     """The payroll itself cannot be paid as given (invalid rows, short balance). Nothing was paid."""
 
 
-def _load(payees: Sequence[PayeeRow] | None, payroll_file: str | None) -> ParsedPayroll:
-    if bool(payees) == bool(payroll_file):
-        raise PayrollRefusedError("give either payees or payroll_file (one of them, not both)")
+def _load(payees: Sequence[PayeeRow] | None, payroll_file: str | None, payroll_ref: str | None) -> ParsedPayroll:
+    """The payroll from exactly one of: typed rows, a file the worker can read, a payee-store reference."""
+    if sum(map(bool, (payees, payroll_file, payroll_ref))) != 1:
+        raise PayrollRefusedError("give one of payees, payroll_file or payroll_ref (exactly one)")
     if payroll_file:
-        return read_payroll_file(payroll_file)
+        return read_payroll_location(payroll_file)
+    if payroll_ref:
+        return validate_rows((r.row, r.fields()) for r in stored_payroll(payroll_ref))
     return validate_rows((i, row.model_dump()) for i, row in enumerate(payees or [], start=1))
 
 
@@ -121,6 +125,7 @@ async def payroll_run(
     period: str,
     payees: list[PayeeRow] | None = None,
     payroll_file: str | None = None,
+    payroll_ref: str | None = None,
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     project_no: str | None = None,
     dry_run: bool = False,
@@ -137,7 +142,9 @@ async def payroll_run(
     Args:
         period: The month paid for, yyyy-MM (e.g. 2026-11). Part of every payee's business key.
         payees: The payroll's lines: name, ID number, mobile, debit card and amount (as text, e.g. "1234.50").
-        payroll_file: Instead of payees: a .csv (UTF-8 or GB18030) or .xlsx file on the worker.
+        payroll_file: Instead of payees: a .csv (UTF-8 or GB18030) or .xlsx file the worker can read (a path on
+            shared storage, or an fsspec URL such as s3://… where that filesystem is installed).
+        payroll_ref: Instead of payees: a payroll stored in the payee store (PR…), as the upload page stores it.
         tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
         project_no: The project (SFT0703) the work was for, if any.
         dry_run: Validate and pre-calculate fees only; pay nothing.
@@ -150,8 +157,10 @@ async def payroll_run(
         credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
     """
     logger = get_run_logger()
+    # Typed rows go into the payee store first, and this run's stored parameters become masked.
+    payees, payroll_ref = await hide_typed_payees(payees, payroll_file, payroll_ref)
     period, batch_ref = check_period(period), check_batch_ref(batch_ref)
-    parsed = _load(payees, payroll_file)
+    parsed = _load(payees, payroll_file, payroll_ref)
     if parsed.errors and not skip_invalid:
         report_text = parsed.report()
         await acreate_markdown_artifact("# Payroll refused\n\n```\n" + report_text + "\n```", key="payroll-refused")
@@ -201,8 +210,9 @@ async def payroll_run(
                 p.id_card_no,
                 Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no),
             )
+        people_ref = store_people(list(people.values()), source=f"payroll-run {run.token}")
         onboarding = await onboard_freelancers(
-            list(people.values()), tax_base_code, credentials_block=credentials_block, publish=False
+            people_ref, tax_base_code, credentials_block=credentials_block, publish=False
         )
         logger.info("onboarded %d of %d payees", len(people) - len(onboarding.refused), len(people))
         outcome = dict(zip(people, onboarding.results, strict=True))  # results keep the order given
@@ -419,6 +429,47 @@ async def _invoice(run: RunKey, report: PayrollReport, tax_base_code: str, crede
         return "not applied: nothing was paid"
     result = await apply_invoice(run.invoice_apply_no(batch_nos), tax_base_code, batch_nos, credentials_block)
     return f"{result.apply_no or result.out_apply_no} {result.status} {fmt_yuan(result.amount)}"
+
+
+@flow(name="payroll-run", description="Pay a payroll file or an uploaded payroll, each payee exactly once.")
+async def payroll_run_deployed(
+    period: str,
+    payroll_file: str | None = None,
+    payroll_ref: str | None = None,
+    tax_base_code: str = DEFAULT_TAX_BASE_CODE,
+    project_no: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    invoice: bool = False,
+    batch_ref: str | None = None,
+    onboard_missing: bool = True,
+    wait_timeout_seconds: float = 900.0,
+    max_batch: int = MAX_BATCH,
+    credentials_block: str | None = None,
+) -> PayrollReport:
+    """``payroll_run`` as the payroll-run deployment offers it: from a file or a stored payroll, never typed-in
+    people — the Prefect server keeps a run's parameters as it received them, and overwriting them later
+    leaves copies in its database files (docs/operations.md, "Personal data").
+
+    Args:
+        period: The month paid for, yyyy-MM (e.g. 2026-11). Part of every payee's business key.
+        payroll_file: A .csv (UTF-8 or GB18030) or .xlsx file the worker can read: a path on shared storage, or
+            an fsspec URL such as s3://bucket/payroll.xlsx where that filesystem is installed.
+        payroll_ref: Or a payroll stored in the payee store (PR…): the upload page stores one and starts this.
+        tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
+        project_no: The project (SFT0703) the work was for, if any.
+        dry_run: Validate and pre-calculate fees only; pay nothing.
+        skip_invalid: Pay the valid lines of a payroll with invalid ones (reported) instead of refusing it.
+        invoice: Apply for the invoice (SFT0605) once every order is final.
+        batch_ref: Names the run. The same payroll with a new batch_ref pays everyone again, on purpose.
+        onboard_missing: Verify, bind and sign up payees the platform does not know yet.
+        wait_timeout_seconds: How long to wait for the platform to finish paying; a re-run picks up the rest.
+        max_batch: Orders per settlement batch (the platform takes at most 1,000).
+        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+    """
+    given = dict(locals())
+    result: PayrollReport = await payroll_run.fn(**given)
+    return result
 
 
 if __name__ == "__main__":  # pragma: no cover - a thin command-line entry

@@ -55,10 +55,11 @@ def demo(
         )
         from flows.end_to_end import end_to_end, team_payroll
         from lingong_core.timeutil import now
+        from tasks.payees import store_payroll
 
         period = now().strftime("%Y-%m")
         console.print(f"[bold]prefect[/] running end-to-end for a team of {team_size}, period {period} …")
-        report = asyncio.run(end_to_end(team_payroll(team_size, seed), period))
+        report = asyncio.run(end_to_end(store_payroll(team_payroll(team_size, seed), source="demo"), period))
         audit = httpx.get(sandbox.admin_url + "/audit", timeout=30).json()
     _print(console, report, audit, time.monotonic() - started)
     if audit.get("paid_twice") or not audit.get("balanced") or not report.payroll.complete:

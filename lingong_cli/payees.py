@@ -1,4 +1,7 @@
-"""``lingong payees list|purge|new-key``: the encrypted payee store (lingong_store.payees).
+"""``lingong payees add-person|list|purge|new-key``: the encrypted payee store (lingong_store.payees).
+
+``add-person`` stores one person (e.g. with the new card a bounced payment is re-paid to) and prints the
+``PP…`` reference a flow run takes instead of the person; it asks for the values (not echoed) unless given.
 
 ``purge`` deletes every stored payroll and list of people older than the retention
 (``LINGONG_PAYEE_RETENTION_DAYS``, default 90 days) or ``--older-than``; run it daily (cron, or a
@@ -70,6 +73,39 @@ def list_sets() -> None:
         typer.echo(f"{info.ref}  {info.kind:8} {info.rows:6} rows  {age} old  {info.source}")
     if not sets:
         typer.echo("the payee store is empty")
+
+
+@app.command("add-person")
+def add_person(
+    name: Annotated[str, typer.Option(prompt="Name (姓名)", help="The person's legal name.")],
+    id_card_no: Annotated[str, typer.Option(prompt="ID number (身份证号)", hide_input=True, help="18 characters.")],
+    mobile: Annotated[str, typer.Option(prompt="Mobile (手机号)", hide_input=True, help="11 digits.")],
+    bank_card_no: Annotated[
+        str, typer.Option(prompt="Debit card (银行卡号)", hide_input=True, help="The card to pay into.")
+    ],
+) -> None:
+    """Store one person (validated) and print the reference (PP…) to give a flow run instead."""
+    from lingong_core.errors import InputError
+    from lingong_core.masking import mask_card, mask_id
+    from lingong_payroll.payees import check_bank_card_no, check_id_card_no, check_mobile, check_name
+    from lingong_store.payees import PayeeStoreError, Person
+    from tasks.payees import payee_store
+
+    try:
+        person = Person(
+            check_name(name), check_id_card_no(id_card_no), check_mobile(mobile), check_bank_card_no(bank_card_no)
+        )
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        with payee_store() as store:
+            ref = store.put_people([person], source="lingong payees add-person")
+    except PayeeStoreError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"stored {mask_id(person.id_card_no)} with card {mask_card(person.bank_card_no)}", err=True)
+    typer.echo(ref)
 
 
 @app.command("new-key")

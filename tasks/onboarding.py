@@ -25,6 +25,7 @@ from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.models.common import CardType, ContractStatus, VerifyStatus
 
 from .common import PLATFORM_TASK, RETRYABLE, Nudge, open_client, retry_if_busy
+from .payees import payee_store
 
 T = TypeVar("T")
 
@@ -47,6 +48,22 @@ class Freelancer(BaseModel):
         yield "id_card_no", mask_id(self.id_card_no)
         yield "mobile", mask_mobile(self.mobile)
         yield "bank_card_no", mask_card(self.bank_card_no)
+
+
+def stored_people(people_ref: str) -> list[Freelancer]:
+    """The people stored under ``people_ref`` in the payee store (read in the flow's process, never a
+    parameter or a result Prefect keeps)."""
+    with payee_store() as store:
+        return [
+            Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
+            for p in store.people(people_ref)
+        ]
+
+
+def store_people(people: Sequence[Freelancer], *, source: str = "") -> str:
+    """Put ``people`` into the payee store; the reference (``PP…``) a flow passes instead of them."""
+    with payee_store() as store:
+        return store.put_people(people, source=source)
 
 
 class OnboardingState(StrEnum):

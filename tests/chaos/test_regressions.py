@@ -31,16 +31,18 @@ def test_onboarding_repeats_a_step_whose_answer_was_lost_instead_of_the_whole_ch
     person again — with a few percent of answers lost, a chunk of people almost never got through, and each
     retry waited 2, 10, then 30 s. Every onboarding step is naturally idempotent, so the step is repeated."""
     from flows.onboard_freelancers import onboard_freelancers
-    from tasks.onboarding import Freelancer, OnboardingState
+    from tasks.onboarding import Freelancer, OnboardingState, store_people
 
     people = team(5, seed=71)
     sandbox.set_faults("error_after=0.35,only=SFT0101+SFT0203+SFT0104+SFT0105", seed=4)
     report = asyncio.run(
         onboard_freelancers(
-            [
-                Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
-                for p in people
-            ],
+            store_people(
+                [
+                    Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
+                    for p in people
+                ]
+            ),
             TAX,
             concurrency=1,  # one request at a time: the same fault draws every time
             publish=False,
@@ -184,7 +186,7 @@ def _twin_runs(
     from flows.onboard_freelancers import onboard_freelancers
     from flows.payroll_run import payroll_run
     from lingong_payroll.payees import PayeeRow
-    from tasks.onboarding import Freelancer
+    from tasks.onboarding import Freelancer, store_people
     from tests.chaos.scenarios import Runners
 
     asyncio.run(fund_account(amount="1000.00", recharge_time="2026-11-01 09:00:00", tax_base_code=TAX, reference="t"))
@@ -195,7 +197,8 @@ def _twin_runs(
     people = [
         Freelancer(name=r.name, id_card_no=r.id_card_no, mobile=r.mobile, bank_card_no=r.bank_card_no) for r in rows
     ]
-    asyncio.run(onboard_freelancers(people, TAX, publish=False))  # both runs find everyone ready to be paid
+    # both runs find everyone ready to be paid
+    asyncio.run(onboard_freelancers(store_people(people), TAX, publish=False))
     runners = Runners(tmp_path, prefect_api)
     try:
         first = runners.take()

@@ -31,7 +31,7 @@ from lingong_payroll.report import Outcome
 from lingong_sandbox.people import Person, card_number, team
 from tasks.artifacts import artifact_key
 from tasks.followups import repay_ref
-from tasks.onboarding import Freelancer
+from tasks.onboarding import Freelancer, store_people
 from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
 
 pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
@@ -88,14 +88,16 @@ def test_contract_signed_marks_the_freelancer_ready_and_a_rerun_adds_nothing() -
     person = team(1, seed=701)[0]
     onboarded = asyncio.run(
         onboard_freelancers(
-            [
-                Freelancer(
-                    name=person.name,
-                    id_card_no=person.id_card_no,
-                    mobile=person.mobile,
-                    bank_card_no=person.bank_card_no,
-                )
-            ],
+            store_people(
+                [
+                    Freelancer(
+                        name=person.name,
+                        id_card_no=person.id_card_no,
+                        mobile=person.mobile,
+                        bank_card_no=person.bank_card_no,
+                    )
+                ]
+            ),
             TAX,
             publish=False,
         )
@@ -199,11 +201,15 @@ def test_a_bounce_is_recorded_and_re_paid_once_only_when_the_card_is_fixed(platf
             bounced_order(
                 order.order_no,
                 card_fixed=True,
-                payee=Freelancer(
-                    name=someone_else.name,
-                    id_card_no=someone_else.id_card_no,
-                    mobile=someone_else.mobile,
-                    bank_card_no=new_card,
+                payee_ref=store_people(
+                    [
+                        Freelancer(
+                            name=someone_else.name,
+                            id_card_no=someone_else.id_card_no,
+                            mobile=someone_else.mobile,
+                            bank_card_no=new_card,
+                        )
+                    ]
                 ),
             )
         )
@@ -212,13 +218,15 @@ def test_a_bounce_is_recorded_and_re_paid_once_only_when_the_card_is_fixed(platf
     with pytest.raises(RepayRefusedError, match="SUCCESS"):  # a paid order is not re-paid
         asyncio.run(bounced_order(out_order_no=report.lines[0].out_order_no, card_fixed=True))
 
-    fixed = Freelancer(name=bouncer.name, id_card_no=bouncer.id_card_no, mobile=bouncer.mobile, bank_card_no=new_card)
-    repaid = asyncio.run(bounced_order(order.order_no, card_fixed=True, payee=fixed))
+    fixed = store_people(
+        [Freelancer(name=bouncer.name, id_card_no=bouncer.id_card_no, mobile=bouncer.mobile, bank_card_no=new_card)]
+    )
+    repaid = asyncio.run(bounced_order(order.order_no, card_fixed=True, payee_ref=fixed))
     assert repaid.repayment is not None
     assert repaid.repayment.outcome == Outcome.PAID
     assert repaid.repayment.batch_ref == repay_ref(order.order_no)
     assert repaid.repayment.bank_card_no.endswith(new_card[-4:])
-    again = asyncio.run(bounced_order(order.order_no, card_fixed=True, payee=fixed))
+    again = asyncio.run(bounced_order(order.order_no, card_fixed=True, payee_ref=fixed))
     assert again.repayment is not None
     assert again.repayment.out_order_no == repaid.repayment.out_order_no
     audit = platform.audit()

@@ -169,19 +169,21 @@ def test_a_payee_paid_to_a_new_card_gets_it_bound_and_is_paid(platform: Platform
     import random
 
     from flows.onboard_freelancers import onboard_freelancers
-    from tasks.onboarding import Freelancer
+    from tasks.onboarding import Freelancer, store_people
 
     person = team(1, seed=808080)[0]
     asyncio.run(
         onboard_freelancers(
-            [
-                Freelancer(
-                    name=person.name,
-                    id_card_no=person.id_card_no,
-                    mobile=person.mobile,
-                    bank_card_no=person.bank_card_no,
-                )
-            ]
+            store_people(
+                [
+                    Freelancer(
+                        name=person.name,
+                        id_card_no=person.id_card_no,
+                        mobile=person.mobile,
+                        bank_card_no=person.bank_card_no,
+                    )
+                ]
+            )
         )
     )
     new_card = card_number(random.Random(8080), "622848", 19)  # an ABC debit card, never bound
