@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy lingong_core lingong_sandbox lingong_payroll lingong_receiver lingong_store lingong_cli tasks flows
+	$(BIN)/mypy lingong_core lingong_sandbox lingong_payroll lingong_receiver lingong_store lingong_upload lingong_cli tasks flows
 
 # pytest exits 5 when it collects nothing: that is a failure here, not a pass.
 pytest: $(STAMP)

@@ -21,6 +21,7 @@ from . import payees as payees_cmd
 from . import payroll as payroll_cmd
 from . import sandbox as sandbox_cmd
 from . import stack as stack_cmd
+from . import upload as upload_cmd
 
 app = typer.Typer(
     name="lingong",
@@ -37,6 +38,7 @@ app.add_typer(payees_cmd.app, name="payees")
 app.add_typer(payroll_cmd.app, name="payroll")
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(stack_cmd.app, name="stack")
+app.add_typer(upload_cmd.app, name="upload")
 app.command("call")(call_cmd.call)
 app.command("demo")(demo_cmd.demo)
 

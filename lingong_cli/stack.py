@@ -7,6 +7,7 @@
 3. the notification receiver, sending its events to that Prefect server;
 4. the process work pool, ``prefect deploy --all`` (every deployment and its triggers), and a process
    worker with the ``LINGONG_*`` variables of the sandbox's merchant;
+5. the operator's upload page (``lingong upload serve``), its token generated into ``upload.token``;
 
 then prints the UI's URL. A component already running is left alone, so ``up`` twice starts nothing
 twice (``--redeploy`` deploys again, after prefect.yaml changed). ``down`` stops what ``up`` started, by
@@ -44,7 +45,7 @@ HOST = "127.0.0.1"
 POOL = "lingong-process"
 MERCHANT_NO = "1088202103120003"  # the sandbox's default merchant (lingong_sandbox.settings)
 #: The order processes start in; ``down`` stops them in reverse.
-COMPONENTS = ("server", "sandbox", "receiver", "worker")
+COMPONENTS = ("server", "sandbox", "receiver", "worker", "upload")
 
 
 class StackError(RuntimeError):
@@ -57,6 +58,7 @@ class StackConfig:
     prefect_port: int = 4200
     sandbox_port: int = 8765
     receiver_port: int = 8787
+    upload_port: int = 8722
     time_scale: float = 10.0
     pool: str = POOL
     worker_limit: int = 4
@@ -79,6 +81,14 @@ class StackConfig:
     @property
     def receiver_url(self) -> str:
         return f"http://{HOST}:{self.receiver_port}"
+
+    @property
+    def upload_url(self) -> str:
+        return f"http://{HOST}:{self.upload_port}"
+
+    @property
+    def upload_token_file(self) -> Path:
+        return self.state_dir / "upload.token"
 
     @property
     def notify_url(self) -> str:
@@ -127,6 +137,9 @@ def lingong_env(config: StackConfig) -> dict[str, str]:
         "LINGONG_PLATFORM_PUBLIC_KEY_FILE": str(keys / "platform_public.pem"),
         "LINGONG_JOURNAL_DB": str(state / "journal.db"),
         "LINGONG_RECEIVER_DB": str(state / "receiver" / "notifications.db"),
+        # the project's database (payee store) and the payee key, shared by the worker and the upload page
+        "LINGONG_DATABASE_URL": f"sqlite:///{state / 'lingong.db'}",
+        "LINGONG_PAYEE_KEY_FILE": str(state / "payee.key"),
     }
 
 
@@ -344,6 +357,8 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
             previous.sandbox_port,
             previous.receiver_port,
         )
+        if _ours(config, "upload") is not None:  # the upload page keeps its port too
+            config.upload_port = previous.upload_port
     recorded.write_text(config.to_json())
     stack = Stack(config)
     # The UI asks the server where the API is: tell it this port, not Prefect's default 4200.
@@ -424,8 +439,31 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
         90.0,
         say,
     )
+    _component(
+        config,
+        stack,
+        "upload",
+        config.upload_port,
+        _lingong("upload", "serve", "--host", HOST, "--port", str(config.upload_port)),
+        {**full_env, "LINGONG_UPLOAD_TOKEN": upload_token(config)},
+        lambda: _http_ok(config.upload_url + "/healthz"),
+        60.0,
+        say,
+    )
     _write_env(config, stack)
     return stack
+
+
+def upload_token(config: StackConfig) -> str:
+    """The upload page's operator token for this stack: generated once into ``upload.token`` (mode 0600)."""
+    import secrets
+
+    path = config.upload_token_file
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(24) + "\n")
+    return path.read_text().strip()
 
 
 def _write_env(config: StackConfig, stack: Stack) -> None:
@@ -498,6 +536,7 @@ def up_command(
     prefect_port: Annotated[int, typer.Option("--prefect-port", help="The Prefect server's (API and UI) port.")] = 4200,
     sandbox_port: Annotated[int, typer.Option("--sandbox-port", help="The sandbox platform's port.")] = 8765,
     receiver_port: Annotated[int, typer.Option("--receiver-port", help="The notification receiver's port.")] = 8787,
+    upload_port: Annotated[int, typer.Option("--upload-port", help="The upload page's port.")] = 8722,
     time_scale: Annotated[
         float, typer.Option("--time-scale", help="Sandbox seconds per real second (10: a settlement takes ~1 s).")
     ] = 10.0,
@@ -513,6 +552,7 @@ def up_command(
         prefect_port=prefect_port,
         sandbox_port=sandbox_port,
         receiver_port=receiver_port,
+        upload_port=upload_port,
         time_scale=time_scale,
         deploy=deploy,
         redeploy=redeploy,
@@ -528,6 +568,7 @@ def up_command(
     typer.echo(f"Prefect UI:      {config.ui_url}")
     typer.echo(f"sandbox:         {config.sandbox_url} (time scale {config.time_scale:g})")
     typer.echo(f"notify URL:      {config.notify_url}")
+    typer.echo(f"upload page:     {config.upload_url} (password: the token in {config.upload_token_file})")
     typer.echo(f"in a shell:      source {config.state_dir / 'env.sh'}")
     typer.echo("stop it all:     make down")
 

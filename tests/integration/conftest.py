@@ -35,6 +35,7 @@ def stack_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackConf
         prefect_port=free_port(),
         sandbox_port=free_port(),
         receiver_port=free_port(),
+        upload_port=free_port(),
         time_scale=20.0,
     )
     _RUNNING["config"] = config
