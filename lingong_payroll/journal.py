@@ -1,43 +1,69 @@
 """The run journal: what each payroll run submitted and what came of it, kept on the operator's side.
 
 The platform is the record of what was paid; the journal is the record of what the runs *intended*
-and saw, so that ``reconcile`` can compare the two and report every difference. It is a SQLite file
-(``LINGONG_JOURNAL_DB``, default ``.state/journal.db``); put it on shared storage when workers run on
-several hosts. Losing it loses no money: the business keys, not the journal, prevent double payment.
+and saw, so that ``reconcile`` can compare the two and report every difference. It lives in the
+project's database (:mod:`lingong_store.db`): ``LINGONG_JOURNAL_DB`` if set (a database URL, or a path
+taken as a SQLite file, as before), else ``LINGONG_DATABASE_URL``, else the SQLite file
+``.state/lingong.db``. Workers on several hosts share one PostgreSQL database, never a SQLite file on
+shared storage. Losing it loses no money: the business keys, not the journal, prevent double payment.
+
+One row per ``outOrderNo``, written by whichever run first submitted that key: its run, period, tax base
+and amount never change afterwards. Later writes only add what was missing (batch and order numbers are
+never blanked) and move the outcome forward — ``SUBMITTED`` → ``PENDING`` → ``CONFLICT`` → ``PAID`` /
+``FAILED`` → ``BOUNCED`` — never back: a run that sees an older state, or a second run with the same key,
+cannot undo what the journal already knows. Each write is one upsert per row (atomic on SQLite and
+PostgreSQL alike), so concurrent runs on several workers neither lose nor double a row.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Column, Index, MetaData, String, Table, case, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lingong_core.timeutil import format_datetime, now
+from lingong_store.db import Database, resolve_url
 
-DEFAULT_PATH = Path(".state") / "journal.db"
+JOURNAL_DB_ENV = "LINGONG_JOURNAL_DB"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS journal_order (
-    out_order_no TEXT PRIMARY KEY,
-    run TEXT NOT NULL,
-    period TEXT NOT NULL,
-    tax_base_code TEXT NOT NULL,
-    out_batch_no TEXT NOT NULL DEFAULT '',
-    batch_no TEXT NOT NULL DEFAULT '',
-    order_no TEXT NOT NULL DEFAULT '',
-    amount TEXT NOT NULL,
-    service_amount TEXT NOT NULL DEFAULT '0.00',
-    outcome TEXT NOT NULL,
-    updated TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS journal_order_batch ON journal_order (out_batch_no);
-CREATE INDEX IF NOT EXISTS journal_order_tax ON journal_order (tax_base_code)
-"""
+#: How far along each outcome is; a write never replaces an outcome with one of the same or a lower rank.
+#: A conflict (the key already used for another amount) is a run's view, so the platform's final state of
+#: that key outranks it; a bounce comes after a payment.
+OUTCOME_RANK: dict[str, int] = {
+    "SUBMITTED": 0,
+    "PENDING": 1,
+    "CONFLICT": 2,
+    "PAID": 3,
+    "FAILED": 3,
+    "BOUNCED": 4,
+}
+
+metadata = MetaData()
+
+# The columns are the ones the SQLite journal files written before this module used SQLAlchemy have, so
+# such a file is used as it is (amounts and times as text: exact two-place decimals, Shanghai time).
+journal_order = Table(
+    "journal_order",
+    metadata,
+    Column("out_order_no", String, primary_key=True),
+    Column("run", String, nullable=False),
+    Column("period", String, nullable=False),
+    Column("tax_base_code", String, nullable=False),
+    Column("out_batch_no", String, nullable=False, server_default=""),
+    Column("batch_no", String, nullable=False, server_default=""),
+    Column("order_no", String, nullable=False, server_default=""),
+    Column("amount", String, nullable=False),
+    Column("service_amount", String, nullable=False, server_default="0.00"),
+    Column("outcome", String, nullable=False),
+    Column("updated", String, nullable=False),
+    Index("journal_order_batch", "out_batch_no"),
+    Index("journal_order_tax", "tax_base_code"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,66 +80,102 @@ class JournalOrder:
     outcome: str
 
 
-class Journal:
-    def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path or os.environ.get("LINGONG_JOURNAL_DB") or DEFAULT_PATH)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._conn.execute(statement)
+def _rank(outcome: Any) -> Any:
+    return case(OUTCOME_RANK, value=outcome, else_=-1)
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+
+class Journal:
+    """The journal in ``path`` (a SQLite file or a URL), else the configured database; or in ``db``, which
+    the caller owns (:meth:`close` then leaves it open)."""
+
+    def __init__(self, path: str | Path | None = None, *, db: Database | None = None) -> None:
+        self._owned = db is None
+        self.db = db if db is not None else Database(resolve_url(path, own_env=JOURNAL_DB_ENV))
+        self.db.create_all(metadata)
+
+    def __repr__(self) -> str:
+        return f"Journal({self.db.where!r})"
 
     def record(self, orders: Iterable[JournalOrder]) -> None:
-        """Insert or update orders; an order's record only gains information (numbers are never blanked)."""
+        """Insert each order once per key, or move its record forward: numbers only gain information and
+        the outcome only advances (:data:`OUTCOME_RANK`); run, period, tax base and amount stay the first's."""
         stamp = format_datetime(now())
-        with self._tx() as conn:
-            conn.executemany(
-                "INSERT INTO journal_order VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (out_order_no) DO UPDATE SET"
-                " out_batch_no = COALESCE(NULLIF(excluded.out_batch_no, ''), out_batch_no),"
-                " batch_no = COALESCE(NULLIF(excluded.batch_no, ''), batch_no),"
-                " order_no = COALESCE(NULLIF(excluded.order_no, ''), order_no),"
-                " amount = excluded.amount, service_amount = excluded.service_amount,"
-                " outcome = excluded.outcome, updated = excluded.updated",
-                [
-                    (
-                        o.out_order_no,
-                        o.run,
-                        o.period,
-                        o.tax_base_code,
-                        o.out_batch_no,
-                        o.batch_no,
-                        o.order_no,
-                        f"{o.amount:.2f}",
-                        f"{o.service_amount:.2f}",
-                        o.outcome,
-                        stamp,
-                    )
-                    for o in orders
-                ],
-            )
+        rows = [
+            {
+                "out_order_no": o.out_order_no,
+                "run": o.run,
+                "period": o.period,
+                "tax_base_code": o.tax_base_code,
+                "out_batch_no": o.out_batch_no,
+                "batch_no": o.batch_no,
+                "order_no": o.order_no,
+                "amount": f"{o.amount:.2f}",
+                "service_amount": f"{o.service_amount:.2f}",
+                "outcome": o.outcome,
+                "updated": stamp,
+            }
+            for o in orders
+        ]
+        if not rows:
+            return
+        # one row per key and statement (PostgreSQL refuses an upsert that touches a row twice): the most
+        # advanced of a key's rows, the last of equals
+        latest: dict[str, dict[str, str]] = {}
+        for row in rows:
+            held = latest.get(row["out_order_no"])
+            if held is None or OUTCOME_RANK.get(row["outcome"], -1) >= OUTCOME_RANK.get(held["outcome"], -1):
+                latest[row["out_order_no"]] = row
+        dialect = postgresql if not self.db.is_sqlite else sqlite
+        statement = dialect.insert(journal_order)
+        new, old = statement.excluded, journal_order.c
+        forward = _rank(new.outcome) > _rank(old.outcome)
+
+        def filled(column: str) -> Any:
+            return func.coalesce(func.nullif(new[column], literal("")), old[column])
+
+        statement = statement.on_conflict_do_update(
+            index_elements=[old.out_order_no],
+            set_={
+                "out_batch_no": filled("out_batch_no"),
+                "batch_no": filled("batch_no"),
+                "order_no": filled("order_no"),
+                "service_amount": case((forward, new.service_amount), else_=old.service_amount),
+                "outcome": case((forward, new.outcome), else_=old.outcome),
+                "updated": new.updated,
+            },
+        )
+        with self.db.begin() as conn:
+            # sorted: two runs upserting overlapping keys take the row locks in one order, never deadlock
+            conn.execute(statement, [latest[key] for key in sorted(latest)])
 
     def orders(self, tax_base_code: str | None = None) -> list[JournalOrder]:
-        sql = "SELECT * FROM journal_order" + (" WHERE tax_base_code = ?" if tax_base_code else "")
-        with self._lock:
-            rows = self._conn.execute(sql + " ORDER BY out_order_no", (tax_base_code,) if tax_base_code else ())
+        """Every order recorded (of one tax base), by ``outOrderNo``."""
+        query = select(journal_order).order_by(journal_order.c.out_order_no)
+        if tax_base_code:
+            query = query.where(journal_order.c.tax_base_code == tax_base_code)
+        with self.db.connect() as conn:
             return [
-                JournalOrder(r[0], r[1], r[2], r[3], r[4], r[5], r[6], Decimal(r[7]), Decimal(r[8]), r[9])
-                for r in rows.fetchall()
+                JournalOrder(
+                    r.out_order_no,
+                    r.run,
+                    r.period,
+                    r.tax_base_code,
+                    r.out_batch_no,
+                    r.batch_no,
+                    r.order_no,
+                    Decimal(r.amount),
+                    Decimal(r.service_amount),
+                    r.outcome,
+                )
+                for r in conn.execute(query)
             ]
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        if self._owned:
+            self.db.dispose()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lingong_core.signing import generate_key_pair
+from lingong_store.db import sqlite_url
+from tests import pg_cluster
 
 # Prefect reads its settings when first imported (nothing above imports it): keep its state inside the
 # project and its server from phoning out, whether pytest runs from `make test` or on its own.
@@ -31,3 +34,26 @@ def merchant_keys() -> tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey]:
 def small_keys() -> tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey]:
     """A 1024-bit key pair (the platform still accepts them; faster for unit tests)."""
     return generate_key_pair(1024)
+
+
+# --- PostgreSQL (tests/pg_cluster.py): the stores' tests run on SQLite always, and on PostgreSQL when one
+# can be had; without one the PostgreSQL cases skip, saying why. ---------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg_cluster.Cluster]:
+    """A private PostgreSQL cluster for the session (or LINGONG_TEST_POSTGRES_URL's server)."""
+    reason = pg_cluster.unavailable()
+    if reason:
+        pytest.skip(reason)
+    with pg_cluster.private_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database for the project's stores: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path / "lingong.db")
+    cluster: pg_cluster.Cluster = request.getfixturevalue("postgres")
+    return cluster.url(cluster.create_database())

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from flows.fund_account import fund_account
 from flows.payroll_run import payroll_run
 from flows.reconcile import reconcile
 from lingong_cli.main import app
-from lingong_payroll.journal import Journal, JournalOrder
+from lingong_payroll.journal import Journal, JournalOrder, journal_order
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import Outcome
 from lingong_sandbox.people import bad_checksum, team
@@ -49,22 +50,12 @@ def test_reconcile_is_clean_after_runs_and_reports_what_differs(platform: Platfo
         [JournalOrder("PO-NEVER-SENT", "manual", "2026-11", TAX, "", "", "", Decimal("1.00"), Decimal("0.06"), "PAID")]
     )
     first = paid.lines[0]
-    journal.record(
-        [
-            JournalOrder(
-                first.out_order_no,
-                paid.run,
-                "2026-11",
-                TAX,
-                first.out_batch_no,
-                first.batch_no,
-                first.order_no,
-                Decimal("999.00"),
-                first.service_amount,
-                "PAID",
-            )
-        ]
-    )
+    # The journal keeps the first amount a key was recorded with (record() never rewrites it): a journal
+    # that disagrees with the platform is made here by writing the table directly.
+    with journal.db.begin() as conn:
+        conn.execute(
+            update(journal_order).where(journal_order.c.out_order_no == first.out_order_no).values(amount="999.00")
+        )
     journal.close()
     kinds = {(d.kind, d.key) for d in asyncio.run(reconcile(TAX)).differences}
     assert ("missing on platform", "PO-NEVER-SENT") in kinds
