@@ -16,15 +16,26 @@ import typer
 app = typer.Typer(help="The platform's notifications: receive, record, emit Prefect events.", no_args_is_help=True)
 
 DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="The SQLite file (default: LINGONG_RECEIVER_DB or .state/receiver/notifications.db)."),
+    str | None,
+    typer.Option(
+        "--db",
+        help="The store: a database URL or a SQLite file "
+        "(default: LINGONG_RECEIVER_DB, else LINGONG_DATABASE_URL, else .state/lingong.db).",
+    ),
 ]
 
 
-def _db(db: Path | None) -> Path:
-    from lingong_receiver.settings import ReceiverSettings
+def _missing(db: str | None) -> str | None:
+    """The SQLite file the store would be read from, when it does not exist (nothing recorded there yet)."""
+    from sqlalchemy.engine import make_url
 
-    return db if db is not None else ReceiverSettings().db
+    from lingong_receiver.store import RECEIVER_DB_ENV
+    from lingong_store.db import is_sqlite, resolve_url
+
+    url = make_url(resolve_url(db, own_env=RECEIVER_DB_ENV))
+    if is_sqlite(url) and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
+        return url.database
+    return None
 
 
 @app.command("serve")
@@ -55,7 +66,7 @@ def serve(
     for handler in logging.getLogger().handlers:
         handler.addFilter(MaskingFilter())
     target = emitter.available()
-    typer.echo(f"merchant {receiver.merchant_no}; notifications recorded in {receiver.store.path}")
+    typer.echo(f"merchant {receiver.merchant_no}; notifications recorded in {receiver.store.where}")
     if target:
         typer.echo(f"Prefect events go to {target}")
     else:
@@ -90,11 +101,11 @@ def list_(
             since_at = parse_datetime(since, field="--since")
         except InputError as exc:
             raise typer.BadParameter(exc.rule, param_hint="--since") from None
-    path = _db(db)
-    if not path.exists():
-        typer.echo(f"no notifications yet ({path} does not exist)", err=True)
+    missing = _missing(db)
+    if missing:
+        typer.echo(f"no notifications yet ({missing} does not exist)", err=True)
         return
-    with Store(path) as store:
+    with Store(db) as store:
         records = store.list(notify_type=notify_type, since=since_at, resource=resource, limit=limit)
     for record in records:
         row = {
@@ -131,11 +142,11 @@ def state(
     from lingong_receiver.events import payload_of
     from lingong_receiver.store import Store
 
-    path = _db(db)
-    if not path.exists():
-        typer.echo(f"no notifications yet ({path} does not exist)", err=True)
+    missing = _missing(db)
+    if missing:
+        typer.echo(f"no notifications yet ({missing} does not exist)", err=True)
         sys.exit(1)
-    with Store(path) as store:
+    with Store(db) as store:
         try:
             found = store.get_state(resource)
         except ValueError as exc:

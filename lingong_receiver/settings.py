@@ -5,7 +5,7 @@
 ``LINGONG_PLATFORM_PUBLIC_KEY_FILE``  the platform's public key (a PEM file) that signs notifications …
 ``LINGONG_PLATFORM_PUBLIC_KEY``      … or the PEM itself
 ``LINGONG_SIGN_ALGORITHM``           ``SHA256withRSA`` (default) or ``SHA1withRSA``
-``LINGONG_RECEIVER_DB``              the SQLite file (default ``.state/receiver/notifications.db``)
+``LINGONG_RECEIVER_DB``              its store: a database URL or a SQLite path (default: ``LINGONG_DATABASE_URL``)
 ``LINGONG_RECEIVER_TOLERANCE``       seconds a ``timestamp`` may be from our clock (default 300)
 ===================================  ===========================================================
 """
@@ -28,15 +28,14 @@ from .events import Emitter, PrefectEmitter
 from .service import Receiver
 from .store import Store
 
-__all__ = ["DEFAULT_DB", "ReceiverSettings", "build_receiver"]
-
-DEFAULT_DB = Path(".state/receiver/notifications.db")
+__all__ = ["ReceiverSettings", "build_receiver"]
 
 
 class ReceiverSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LINGONG_RECEIVER_", extra="ignore")
 
-    db: Path = DEFAULT_DB
+    #: a database URL, or a path taken as a SQLite file; None: ``LINGONG_DATABASE_URL`` or ``.state/lingong.db``
+    db: str | None = None
     tolerance: int = Field(default=300, ge=1, le=86_400)
 
 
@@ -44,7 +43,7 @@ def build_receiver(
     *,
     lingong: LingongSettings | None = None,
     receiver: ReceiverSettings | None = None,
-    db: Path | None = None,
+    db: str | Path | None = None,
     emitter: Emitter | None = None,
     clock: Clock = shanghai_now,
 ) -> Receiver:

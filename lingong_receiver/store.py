@@ -1,7 +1,10 @@
 """The receiver's durable record: every notification once, and the latest state of each record.
 
-SQLite (stdlib ``sqlite3``) in WAL mode with ``synchronous=FULL``: a notification is on disk when
-:meth:`Store.record` returns, which is before the receiver answers ``success``.
+It lives in the project's database (:mod:`lingong_store.db`): ``LINGONG_RECEIVER_DB`` if set (a database
+URL, or a path taken as a SQLite file, as before), else ``LINGONG_DATABASE_URL``, else the SQLite file
+``.state/lingong.db``. A notification is committed — on SQLite in WAL mode with ``synchronous=FULL``, on
+PostgreSQL with its default ``synchronous_commit=on`` — when :meth:`Store.record` returns, which is
+before the receiver answers ``success``.
 
 ``notifications``
     one row per ``notifyNo``: type, merchant, the resource it is about, the exact bizModel text and
@@ -13,25 +16,45 @@ SQLite (stdlib ``sqlite3``) in WAL mode with ``synchronous=FULL``: a notificatio
     or invoice application), keyed by its resource id ``lingong.<kind>.<number>``; it only moves
     forward (:mod:`lingong_receiver.states`).
 
-Query API for flows and the CLI: :meth:`Store.get_state`, :meth:`Store.list`, :meth:`Store.get`.
-The connection is shared between threads behind a lock; other processes may open the same file.
+Query API for flows, the waiting tasks on any host (``tasks.common.Nudge``) and the CLI:
+:meth:`Store.get_state`, :meth:`Store.list`, :meth:`Store.get`. Any number of threads, processes and hosts
+may use one database: :meth:`Store.record` serialises the writers of one ``notifyNo`` and of one record's
+state (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: advisory locks on both), so a notification is recorded once
+and a state never moves backward, however many receivers write at once.
 """
 
 from __future__ import annotations
 
 import builtins
 import logging
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    Text,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
 from lingong_core import jsoncodec
 from lingong_core.timeutil import to_shanghai
+from lingong_store.db import Database, resolve_url
 
 from .kinds import StateUpdate, parse_resource_id, resource_id
 from .states import Kind, Move, decide
@@ -41,45 +64,58 @@ __all__ = ["NotificationRecord", "Recorded", "StateChange", "StateRecord", "Stor
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+RECEIVER_DB_ENV = "LINGONG_RECEIVER_DB"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS notifications (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    notify_no TEXT NOT NULL UNIQUE,
-    notify_type TEXT NOT NULL,
-    merchant_no TEXT NOT NULL,
-    resource_id TEXT NOT NULL,
-    biz_model TEXT NOT NULL,
-    version TEXT NOT NULL,
-    timestamp TEXT NOT NULL,
-    sign TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    last_received_at TEXT NOT NULL,
-    deliveries INTEGER NOT NULL DEFAULT 1,
-    state_note TEXT NOT NULL DEFAULT '',
-    emitted_at TEXT,
-    emit_attempts INTEGER NOT NULL DEFAULT 0,
-    emit_error TEXT
-);
-CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (seq) WHERE emitted_at IS NULL;
-CREATE INDEX IF NOT EXISTS notifications_received ON notifications (received_at);
-CREATE INDEX IF NOT EXISTS notifications_resource ON notifications (resource_id);
-CREATE TABLE IF NOT EXISTS states (
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
-    platform_no TEXT,
-    out_no TEXT,
-    state TEXT NOT NULL,
-    notify_no TEXT NOT NULL,
-    notify_type TEXT NOT NULL,
-    biz_model TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (kind, key)
-);
-CREATE INDEX IF NOT EXISTS states_platform_no ON states (kind, platform_no);
-CREATE INDEX IF NOT EXISTS states_out_no ON states (kind, out_no);
-"""
+metadata = MetaData()
+
+# The tables and columns are the ones the receiver's SQLite files written before this module used
+# SQLAlchemy have, so such a file is used as it is. Times are ISO 8601 text in Shanghai time with
+# milliseconds (text order is time order on both databases).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("notify_no", String, nullable=False, unique=True),
+    Column("notify_type", String, nullable=False),
+    Column("merchant_no", String, nullable=False),
+    Column("resource_id", String, nullable=False),
+    Column("biz_model", Text, nullable=False),
+    Column("version", String, nullable=False),
+    Column("timestamp", String, nullable=False),
+    Column("sign", Text, nullable=False),
+    Column("received_at", String, nullable=False),
+    Column("last_received_at", String, nullable=False),
+    Column("deliveries", Integer, nullable=False, server_default="1"),
+    Column("state_note", Text, nullable=False, server_default=""),
+    Column("emitted_at", String),
+    Column("emit_attempts", Integer, nullable=False, server_default="0"),
+    Column("emit_error", Text),
+    sqlite_autoincrement=True,
+)
+Index(
+    "notifications_pending",
+    notifications.c.seq,
+    sqlite_where=notifications.c.emitted_at.is_(None),
+    postgresql_where=notifications.c.emitted_at.is_(None),
+)
+Index("notifications_received", notifications.c.received_at)
+Index("notifications_resource", notifications.c.resource_id)
+
+states = Table(
+    "states",
+    metadata,
+    Column("kind", String, primary_key=True),
+    Column("key", String, primary_key=True),
+    Column("platform_no", String),
+    Column("out_no", String),
+    Column("state", String, nullable=False),
+    Column("notify_no", String, nullable=False),
+    Column("notify_type", String, nullable=False),
+    Column("biz_model", Text, nullable=False),
+    Column("updated_at", String, nullable=False),
+)
+Index("states_platform_no", states.c.kind, states.c.platform_no)
+Index("states_out_no", states.c.kind, states.c.out_no)
 
 
 def _iso(moment: datetime) -> str:
@@ -168,91 +204,68 @@ class Recorded:
     changes: tuple[StateChange, ...] = ()
 
 
-_NOTIFICATION_COLUMNS = (
-    "seq, notify_no, notify_type, merchant_no, resource_id, biz_model, version, timestamp, sign, received_at, "
-    "last_received_at, deliveries, state_note, emitted_at, emit_attempts, emit_error"
-)
-_STATE_COLUMNS = "kind, key, state, platform_no, out_no, notify_no, notify_type, biz_model, updated_at"
-
-
-def _notification(row: tuple[Any, ...]) -> NotificationRecord:
+def _notification(row: Row[Any]) -> NotificationRecord:
     return NotificationRecord(
-        seq=row[0],
-        notify_no=row[1],
-        notify_type=row[2],
-        merchant_no=row[3],
-        resource_id=row[4],
-        biz_text=row[5],
-        version=row[6],
-        timestamp=row[7],
-        sign=row[8],
-        received_at=datetime.fromisoformat(row[9]),
-        last_received_at=datetime.fromisoformat(row[10]),
-        deliveries=row[11],
-        state_note=row[12],
-        emitted_at=datetime.fromisoformat(row[13]) if row[13] else None,
-        emit_attempts=row[14],
-        emit_error=row[15],
+        seq=row.seq,
+        notify_no=row.notify_no,
+        notify_type=row.notify_type,
+        merchant_no=row.merchant_no,
+        resource_id=row.resource_id,
+        biz_text=row.biz_model,
+        version=row.version,
+        timestamp=row.timestamp,
+        sign=row.sign,
+        received_at=datetime.fromisoformat(row.received_at),
+        last_received_at=datetime.fromisoformat(row.last_received_at),
+        deliveries=row.deliveries,
+        state_note=row.state_note,
+        emitted_at=datetime.fromisoformat(row.emitted_at) if row.emitted_at else None,
+        emit_attempts=row.emit_attempts,
+        emit_error=row.emit_error,
     )
 
 
-def _state(row: tuple[Any, ...]) -> StateRecord:
+def _state(row: Row[Any]) -> StateRecord:
     return StateRecord(
-        kind=Kind(row[0]),
-        key=row[1],
-        state=row[2],
-        platform_no=row[3],
-        out_no=row[4],
-        notify_no=row[5],
-        notify_type=row[6],
-        biz_text=row[7],
-        updated_at=datetime.fromisoformat(row[8]),
+        kind=Kind(row.kind),
+        key=row.key,
+        state=row.state,
+        platform_no=row.platform_no,
+        out_no=row.out_no,
+        notify_no=row.notify_no,
+        notify_type=row.notify_type,
+        biz_text=row.biz_model,
+        updated_at=datetime.fromisoformat(row.updated_at),
     )
 
 
 class Store:
-    """The notifications database at ``path`` (created with its folder if missing)."""
+    """The notifications database: ``target`` (a URL, or a path taken as a SQLite file, created with its
+    folder if missing), else the configured one (module docstring); or ``db``, which the caller owns
+    (:meth:`close` then leaves it open). Safe to share between threads."""
 
-    def __init__(self, path: str | Path, *, busy_timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        with self._lock:
-            self._conn.executescript(_SCHEMA + f"PRAGMA user_version={SCHEMA_VERSION};")
+    def __init__(self, target: str | Path | None = None, *, db: Database | None = None) -> None:
+        self._owned = db is None
+        self.db = db if db is not None else Database(resolve_url(target, own_env=RECEIVER_DB_ENV))
+        self.db.create_all(metadata)
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
+        return f"Store({self.db.where!r})"
+
+    @property
+    def where(self) -> str:
+        """Where the notifications are recorded (the database URL, password hidden)."""
+        return self.db.where
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        if self._owned:
+            self.db.dispose()
 
     def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; BEGIN IMMEDIATE takes the write lock up front (safe across processes)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:  # a failed COMMIT leaves it open; the next BEGIN would fail
-                    self._conn.execute("ROLLBACK")
-                raise
-
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> builtins.list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
 
     # --- writing --------------------------------------------------------------------------------------
 
@@ -263,100 +276,102 @@ class Store:
         no state and is not new (so no second event is emitted).
         """
         now = _iso(received_at)
-        with self._transaction() as conn:
-            row = conn.execute(
-                f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE notify_no = ?", (notification.notify_no,)
-            ).fetchone()
-            if row is not None:
-                conn.execute(
-                    "UPDATE notifications SET deliveries = deliveries + 1, last_received_at = ? WHERE notify_no = ?",
-                    (now, notification.notify_no),
-                )
-                updated = conn.execute(
-                    f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE notify_no = ?", (notification.notify_no,)
-                ).fetchone()
-                return Recorded(_notification(updated), new=False)
-            changes = tuple(self._apply(conn, update, notification, now) for update in notification.subject.updates)
-            note = "; ".join(change.describe() for change in changes)
-            conn.execute(
-                "INSERT INTO notifications (notify_no, notify_type, merchant_no, resource_id, biz_model, version, "
-                "timestamp, sign, received_at, last_received_at, state_note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    notification.notify_no,
-                    notification.notify_type,
-                    notification.merchant_no,
-                    notification.resource_id,
-                    notification.biz_text,
-                    notification.version,
-                    notification.timestamp,
-                    notification.sign,
-                    now,
-                    now,
-                    note,
-                ),
+        by_notify_no = notifications.c.notify_no == notification.notify_no
+        with self.db.begin() as conn:
+            self.db.lock(
+                conn,
+                f"lingong.notification.{notification.notify_no}",
+                *(f"lingong.state.{u.kind.value}.{u.key}" for u in notification.subject.updates),
             )
-            inserted = conn.execute(
-                f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE notify_no = ?", (notification.notify_no,)
-            ).fetchone()
+            if conn.execute(select(notifications.c.seq).where(by_notify_no)).first() is not None:
+                conn.execute(
+                    update(notifications)
+                    .where(by_notify_no)
+                    .values(deliveries=notifications.c.deliveries + 1, last_received_at=now)
+                )
+                again = conn.execute(select(notifications).where(by_notify_no)).one()
+                return Recorded(_notification(again), new=False)
+            changes = tuple(self._apply(conn, u, notification, now) for u in notification.subject.updates)
+            conn.execute(
+                insert(notifications).values(
+                    notify_no=notification.notify_no,
+                    notify_type=notification.notify_type,
+                    merchant_no=notification.merchant_no,
+                    resource_id=notification.resource_id,
+                    biz_model=notification.biz_text,
+                    version=notification.version,
+                    timestamp=notification.timestamp,
+                    sign=notification.sign,
+                    received_at=now,
+                    last_received_at=now,
+                    state_note="; ".join(change.describe() for change in changes),
+                )
+            )
+            inserted = conn.execute(select(notifications).where(by_notify_no)).one()
             return Recorded(_notification(inserted), new=True, changes=changes)
 
-    @staticmethod
     def _apply(
-        conn: sqlite3.Connection, update: StateUpdate, notification: VerifiedNotification, now: str
+        self, conn: Connection, change: StateUpdate, notification: VerifiedNotification, now: str
     ) -> StateChange:
-        row = conn.execute(
-            "SELECT state FROM states WHERE kind = ? AND key = ?", (update.kind.value, update.key)
-        ).fetchone()
-        previous: str | None = row[0] if row else None
-        move = decide(update.kind, previous, update.state)
+        previous: str | None = conn.execute(
+            select(states.c.state).where(states.c.kind == change.kind.value, states.c.key == change.key)
+        ).scalar()
+        move = decide(change.kind, previous, change.state)
         if move in (Move.SET, Move.FORWARD):
+            dialect = sqlite if self.db.is_sqlite else postgresql
+            statement = dialect.insert(states).values(
+                kind=change.kind.value,
+                key=change.key,
+                platform_no=change.platform_no,
+                out_no=change.out_no,
+                state=change.state,
+                notify_no=notification.notify_no,
+                notify_type=notification.notify_type,
+                biz_model=notification.biz_text,
+                updated_at=now,
+            )
+            new = statement.excluded
             conn.execute(
-                "INSERT INTO states (kind, key, platform_no, out_no, state, notify_no, notify_type, biz_model, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET "
-                "platform_no = COALESCE(excluded.platform_no, platform_no), out_no = COALESCE(excluded.out_no, "
-                "out_no), state = excluded.state, notify_no = excluded.notify_no, notify_type = excluded.notify_type, "
-                "biz_model = excluded.biz_model, updated_at = excluded.updated_at",
-                (
-                    update.kind.value,
-                    update.key,
-                    update.platform_no,
-                    update.out_no,
-                    update.state,
-                    notification.notify_no,
-                    notification.notify_type,
-                    notification.biz_text,
-                    now,
-                ),
+                statement.on_conflict_do_update(
+                    index_elements=[states.c.kind, states.c.key],
+                    set_={
+                        "platform_no": func.coalesce(new.platform_no, states.c.platform_no),
+                        "out_no": func.coalesce(new.out_no, states.c.out_no),
+                        "state": new.state,
+                        "notify_no": new.notify_no,
+                        "notify_type": new.notify_type,
+                        "biz_model": new.biz_model,
+                        "updated_at": new.updated_at,
+                    },
+                )
             )
         elif move in (Move.BACKWARD, Move.UNKNOWN):
-            log.warning(
-                "notification %s: %s",
-                notification.notify_no,
-                StateChange(update, move, previous).describe(),
-            )
-        return StateChange(update, move, previous)
+            log.warning("notification %s: %s", notification.notify_no, StateChange(change, move, previous).describe())
+        return StateChange(change, move, previous)
 
     def mark_emitted(self, notify_no: str, *, at: datetime) -> None:
-        with self._transaction() as conn:
+        with self.db.begin() as conn:
             conn.execute(
-                "UPDATE notifications SET emitted_at = ?, emit_attempts = emit_attempts + 1, emit_error = NULL "
-                "WHERE notify_no = ?",
-                (_iso(at), notify_no),
+                update(notifications)
+                .where(notifications.c.notify_no == notify_no)
+                .values(emitted_at=_iso(at), emit_attempts=notifications.c.emit_attempts + 1, emit_error=None)
             )
 
     def mark_emit_failed(self, notify_no: str, error: str) -> None:
-        with self._transaction() as conn:
+        with self.db.begin() as conn:
             conn.execute(
-                "UPDATE notifications SET emit_attempts = emit_attempts + 1, emit_error = ? WHERE notify_no = ?",
-                (error[:500], notify_no),
+                update(notifications)
+                .where(notifications.c.notify_no == notify_no)
+                .values(emit_attempts=notifications.c.emit_attempts + 1, emit_error=error[:500])
             )
 
     # --- reading --------------------------------------------------------------------------------------
 
     def get(self, notify_no: str) -> NotificationRecord | None:
         """The notification with this ``notifyNo``, or None."""
-        rows = self._query(f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE notify_no = ?", (notify_no,))
-        return _notification(rows[0]) if rows else None
+        with self.db.connect() as conn:
+            row = conn.execute(select(notifications).where(notifications.c.notify_no == notify_no)).first()
+        return _notification(row) if row is not None else None
 
     def get_state(self, resource: str) -> StateRecord | None:
         """The latest recorded state of ``lingong.<kind>.<number>``, or None if no notification reported one.
@@ -366,12 +381,19 @@ class Store:
         finds the batch ``lingong.settlement.<batchNo>``. Raises :class:`ValueError` for a malformed id.
         """
         kind, number = parse_resource_id(resource)
-        rows = self._query(
-            f"SELECT {_STATE_COLUMNS} FROM states WHERE kind = ? AND (key = ? OR platform_no = ? OR out_no = ?) "
-            "ORDER BY key = ? DESC, platform_no = ? DESC LIMIT 1",
-            (kind.value, number, number, number, number, number),
+        query = (
+            select(states)
+            .where(
+                states.c.kind == kind.value,
+                or_(states.c.key == number, states.c.platform_no == number, states.c.out_no == number),
+            )
+            # the record keyed by this number first, then the one whose platform number it is
+            .order_by(case((states.c.key == number, 0), else_=1), case((states.c.platform_no == number, 0), else_=1))
+            .limit(1)
         )
-        return _state(rows[0]) if rows else None
+        with self.db.connect() as conn:
+            row = conn.execute(query).first()
+        return _state(row) if row is not None else None
 
     def list(
         self,
@@ -382,37 +404,29 @@ class Store:
         limit: int | None = 100,
     ) -> builtins.list[NotificationRecord]:
         """Notifications, newest first: of one type, first received at or after ``since``, about one resource."""
-        where: builtins.list[str] = []
-        params: builtins.list[Any] = []
+        query = select(notifications).order_by(notifications.c.seq.desc())
         if notify_type is not None:
-            where.append("notify_type = ?")
-            params.append(notify_type)
+            query = query.where(notifications.c.notify_type == notify_type)
         if since is not None:
-            where.append("received_at >= ?")
-            params.append(_iso(since))
+            query = query.where(notifications.c.received_at >= _iso(since))
         if resource is not None:
-            where.append("resource_id = ?")
-            params.append(resource)
-        sql = f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY seq DESC"
+            query = query.where(notifications.c.resource_id == resource)
         if limit is not None:
-            sql += " LIMIT ?"
-            params.append(int(limit))
-        return [_notification(row) for row in self._query(sql, tuple(params))]
+            query = query.limit(int(limit))
+        with self.db.connect() as conn:
+            return [_notification(row) for row in conn.execute(query)]
 
     def pending_events(self, limit: int | None = None) -> builtins.list[NotificationRecord]:
         """Notifications whose Prefect event has not been emitted yet, oldest first."""
-        sql = f"SELECT {_NOTIFICATION_COLUMNS} FROM notifications WHERE emitted_at IS NULL ORDER BY seq"
-        params: tuple[Any, ...] = ()
+        query = select(notifications).where(notifications.c.emitted_at.is_(None)).order_by(notifications.c.seq)
         if limit is not None:
-            sql += " LIMIT ?"
-            params = (int(limit),)
-        return [_notification(row) for row in self._query(sql, params)]
+            query = query.limit(int(limit))
+        with self.db.connect() as conn:
+            return [_notification(row) for row in conn.execute(query)]
 
     def counts(self) -> dict[str, int]:
         """``notifications`` recorded and ``pending_events`` not yet emitted."""
-        rows = self._query("SELECT COUNT(*), COUNT(*) - COUNT(emitted_at) FROM notifications")
-        total, pending = rows[0]
+        query = select(func.count(), func.count() - func.count(notifications.c.emitted_at)).select_from(notifications)
+        with self.db.connect() as conn:
+            total, pending = conn.execute(query).one()
         return {"notifications": int(total), "pending_events": int(pending or 0)}

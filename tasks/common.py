@@ -10,19 +10,27 @@ code in the message. The two layers never handle the same failure.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-import sqlite3
 import time
 from collections.abc import Collection
-from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from lingong_core.client import AsyncLingongClient
 from lingong_core.errors import OutcomeUnknownError, RateLimitedError, ServerError, TransportError
 from lingong_core.reconcile import StillUnknownError
+from lingong_store.db import DATABASE_URL_ENV
 
 from .credentials import load_settings
 from .ratelimit import platform_limiter
+
+log = logging.getLogger(__name__)
+
+#: The receiver's own setting (lingong_receiver.store.RECEIVER_DB_ENV), named here so that a task that
+#: never waits does not import the receiver.
+RECEIVER_DB_ENV = "LINGONG_RECEIVER_DB"
 
 #: Failures worth another task attempt after a pause. An OutcomeUnknownError only escapes a task from a
 #: naturally idempotent step (verification, card bind, contract): writes keyed by outOrderNo/outBatchNo
@@ -58,28 +66,34 @@ def open_client(credentials_block: str | None = None) -> AsyncLingongClient:
 class Nudge:
     """Notifications speed a wait up; they are never required for it to end correctly.
 
-    Where the notification receiver runs beside the flows (``LINGONG_RECEIVER_DB`` names its store), a
-    waiting task sleeps between platform polls in short steps and stops sleeping as soon as the receiver
-    has recorded a final state for what it waits on; it then confirms with the platform, which stays the
-    authority. Without a receiver it simply sleeps: polling with backoff still finishes the wait.
+    Where the notification receiver records into a database this host is configured for too
+    (``LINGONG_RECEIVER_DB`` or ``LINGONG_DATABASE_URL``: the same PostgreSQL on every host in production), a
+    waiting task sleeps between platform polls in short steps and stops sleeping as soon as the receiver's
+    store (:meth:`lingong_receiver.store.Store.get_state`) has a final state for what it waits on; it then
+    confirms with the platform, which stays the authority. Without that configuration, or while the
+    database cannot be reached, it simply sleeps: polling with backoff still finishes the wait.
     """
 
-    STEP = 0.1
+    STEP = 0.25  # seconds between looks at the store: one indexed read each, per waiting task
 
-    def __init__(self) -> None:
-        path = os.environ.get("LINGONG_RECEIVER_DB", "")
-        self._store: Any = None
-        if path and Path(path).is_file():
+    def __init__(self, store: Any = None) -> None:
+        self._store: Any = store
+        if store is None and (
+            os.environ.get(RECEIVER_DB_ENV, "").strip() or os.environ.get(DATABASE_URL_ENV, "").strip()
+        ):
             from lingong_receiver.store import Store
 
-            self._store = Store(path)
+            try:
+                self._store = Store()
+            except SQLAlchemyError as exc:
+                log.warning("notifications will not shorten waits: the receiver's store is unreachable (%s)", exc)
 
     def reported(self, resource: str, final: Collection[str]) -> bool:
         if self._store is None:
             return False
         try:
             record = self._store.get_state(resource)
-        except (ValueError, sqlite3.Error):
+        except (ValueError, SQLAlchemyError):
             return False
         return record is not None and record.state in final
 

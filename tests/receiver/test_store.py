@@ -1,7 +1,9 @@
-"""The store: one row per notifyNo, redeliveries counted, states only forward, and it survives a restart."""
+"""The store: one row per notifyNo, redeliveries counted, states only forward, and it survives a restart —
+on SQLite, and on PostgreSQL when one can be had (the ``db_url`` fixture, tests/conftest.py)."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,8 +21,8 @@ Keys = tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey]
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    with Store(db_path) as s:
+def store(db_url: str) -> Iterator[Store]:
+    with Store(db_url) as s:
         yield s
 
 
@@ -136,21 +138,28 @@ def test_list_filters_newest_first(store: Store, make: Any) -> None:
     assert store.counts() == {"notifications": 3, "pending_events": 3}
 
 
-def test_everything_survives_closing_and_reopening_the_file(db_path: Path, make: Any) -> None:
-    with Store(db_path) as first:
+def test_everything_survives_closing_and_reopening_the_database(db_url: str, make: Any) -> None:
+    with Store(db_url) as first:
         first.record(make(), received_at=NOW)
-    with Store(db_path) as second:
+    with Store(db_url) as second:
         assert order_state(second) == "SUCCESS"
         again = second.record(make(), received_at=NOW)
         assert not again.new
         assert again.record.deliveries == 2
+
+
+def test_a_path_is_a_sqlite_file_created_with_its_folder(db_path: Path, make: Any) -> None:
+    with Store(db_path) as store:
+        store.record(make(), received_at=NOW)
     assert db_path.exists()
+    with Store(str(db_path)) as again:
+        assert order_state(again) == "SUCCESS"
 
 
 def test_concurrent_deliveries_of_one_notification_record_it_once(
-    db_path: Path, platform_keys: Keys, emitter: RecordingEmitter
+    db_url: str, platform_keys: Keys, emitter: RecordingEmitter
 ) -> None:
-    store = Store(db_path)
+    store = Store(db_url)
     receiver = Receiver(store, merchant_no=MERCHANT_NO, platform_public_key=platform_keys[1], emitter=emitter)
     raw = body(platform_keys[0], at=receiver.clock())
     start = threading.Barrier(6)
@@ -170,11 +179,83 @@ def test_concurrent_deliveries_of_one_notification_record_it_once(
     assert len(emitter.events) == 1
 
 
-def test_two_stores_on_one_file_share_the_dedupe(db_path: Path, make: Any) -> None:
-    """Two receiver processes on one file (simulated with two connections) still record once."""
-    with Store(db_path) as a, Store(db_path) as b:
+def test_two_stores_on_one_database_share_the_dedupe(db_url: str, make: Any) -> None:
+    """Two receiver processes on one database (simulated with two engines) still record once."""
+    with Store(db_url) as a, Store(db_url) as b:
         assert a.record(make(), received_at=NOW).new
         assert not b.record(make(), received_at=NOW).new
         record = a.get("N2024030416203000000001")
         assert record is not None
         assert record.deliveries == 2
+
+
+def test_concurrent_notifications_of_one_order_never_move_it_back(db_url: str, make: Any) -> None:
+    """PROCESSING, SUCCESS and a bounce of one order arrive at once at two stores (two receivers): the state
+    ends BOUNCED whatever the order, and each notification is recorded once."""
+    notes = [
+        make(notify_no=f"N{i}-{kind}", **spec)
+        for i in range(8)
+        for kind, spec in (
+            ("processing", {"biz": settlement_biz(status="PROCESSING")}),
+            ("success", {}),
+            ("bounce", {"notify_type": "5001"}),
+        )
+    ]
+    with Store(db_url) as a, Store(db_url) as b:
+        start = threading.Barrier(6)
+        errors: list[BaseException] = []
+
+        def deliver(store: Store, part: list[VerifiedNotification]) -> None:
+            try:
+                start.wait()
+                for note in part:
+                    store.record(note, received_at=NOW)
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=deliver, args=((a, b)[n % 2], notes[n::6] + notes[: n * 2])) for n in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert order_state(a) == "BOUNCED"
+        recorded = a.list(limit=None)
+        assert sorted(r.notify_no for r in recorded) == sorted(n.notify_no for n in notes)
+        assert a.counts()["notifications"] == len(notes)
+
+
+def test_a_receiver_file_written_before_sqlalchemy_is_used_as_it_is(db_path: Path, make: Any) -> None:
+    """The schema the sqlite3 store created: same tables and columns, so such a file needs no migration."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db_path)
+    conn.executescript(OLD_SCHEMA)
+    conn.close()
+    with Store(db_path) as store:
+        assert store.record(make(), received_at=NOW).new
+        assert order_state(store) == "SUCCESS"
+        assert store.counts() == {"notifications": 1, "pending_events": 1}
+
+
+OLD_SCHEMA = """
+CREATE TABLE notifications (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, notify_no TEXT NOT NULL UNIQUE, notify_type TEXT NOT NULL,
+    merchant_no TEXT NOT NULL, resource_id TEXT NOT NULL, biz_model TEXT NOT NULL, version TEXT NOT NULL,
+    timestamp TEXT NOT NULL, sign TEXT NOT NULL, received_at TEXT NOT NULL, last_received_at TEXT NOT NULL,
+    deliveries INTEGER NOT NULL DEFAULT 1, state_note TEXT NOT NULL DEFAULT '', emitted_at TEXT,
+    emit_attempts INTEGER NOT NULL DEFAULT 0, emit_error TEXT
+);
+CREATE INDEX notifications_pending ON notifications (seq) WHERE emitted_at IS NULL;
+CREATE INDEX notifications_received ON notifications (received_at);
+CREATE INDEX notifications_resource ON notifications (resource_id);
+CREATE TABLE states (
+    kind TEXT NOT NULL, key TEXT NOT NULL, platform_no TEXT, out_no TEXT, state TEXT NOT NULL,
+    notify_no TEXT NOT NULL, notify_type TEXT NOT NULL, biz_model TEXT NOT NULL, updated_at TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+CREATE INDEX states_platform_no ON states (kind, platform_no);
+CREATE INDEX states_out_no ON states (kind, out_no);
+PRAGMA user_version=1;
+"""
