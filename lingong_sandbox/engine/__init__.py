@@ -1,10 +1,12 @@
 """The sandbox's business engine: the platform's rules and state (see :class:`Platform`).
 
 One module per concern: :mod:`.codes` (the 4xxx table), :mod:`.identity` and :mod:`.bins` (personal
-data and cards), :mod:`.freelancer`, :mod:`.contract`, :mod:`.account`, :mod:`.ledger` (the only place
-money moves), :mod:`.recharge`, :mod:`.fees`, :mod:`.settlement`, :mod:`.refund`, :mod:`.invoice`,
-:mod:`.project`, :mod:`.withdrawal`, :mod:`.marketing`, :mod:`.enterprise` (enterprise info, tax
-certificates), :mod:`.jobs` (background transitions and outcomes) and :mod:`.audit`.
+data and cards), :mod:`.registry` (the freelancer and card tables and their lookups), :mod:`.freelancer`
+(its handlers), :mod:`.contract`, :mod:`.account`, :mod:`.ledger` (the only place money moves),
+:mod:`.recharge`, :mod:`.fees`, :mod:`.settlement`, :mod:`.refund`, :mod:`.invoice`, :mod:`.project`,
+:mod:`.withdrawal`, :mod:`.marketing`, :mod:`.enterprise` (enterprise info, tax certificates),
+:mod:`.jobs` (background transitions and outcomes) and :mod:`.audit`. A module imports only modules
+below it: tables and lookups that two concerns share live in a module both import, never in either.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from lingong_core.masking import mask_id, mask_name
 from lingong_core.timeutil import SHANGHAI
 
 from ..db import schema
-from . import codes, freelancer
+from . import codes, registry
 from .base import Ctx, conflict, drop_none, handles, not_found, paged, stamp
 from .fields import Biz
 from .jobs import job
@@ -120,7 +120,7 @@ def open_and_sign(ctx: Ctx, person: sqlite3.Row, tax_base_code: str, template_no
 
 
 def view(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
-    person = freelancer.by_no(ctx, row["freelancer_no"])
+    person = registry.by_no(ctx, row["freelancer_no"])
     status = row["status"]
     if status in LIVE and row["expire_time"] is not None and row["expire_time"] <= ctx.stamp:
         status = EXPIRED  # due to expire; the next background pass records it
@@ -148,7 +148,7 @@ def _by_no(ctx: Ctx, contract_no: str) -> sqlite3.Row | None:
 def generate(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     code = biz.req("taxBaseCode")
     ctx.provider(code)
-    person = freelancer.person(ctx, biz)
+    person = registry.person(ctx, biz)
     assert person is not None
     existing = live(ctx, person["freelancer_no"], code)
     if existing is not None:
@@ -183,7 +183,7 @@ def query(ctx: Ctx, biz: Biz) -> dict[str, Any]:
         row = _by_no(ctx, biz.req("contractNo"))
     else:
         code = biz.req("taxBaseCode")
-        person = freelancer.person(ctx, biz, must_exist=False)
+        person = registry.person(ctx, biz, must_exist=False)
         row = latest(ctx, person["freelancer_no"], code) if person is not None else None
     if row is None:
         raise not_found("no such contract")
@@ -194,7 +194,7 @@ def query(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 def preview(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     code = biz.req("taxBaseCode")
     provider = ctx.provider(code)
-    person = freelancer.person(ctx, biz)
+    person = registry.person(ctx, biz)
     assert person is not None
     template_no = biz.text("templateNo", required=False) or DEFAULT_TEMPLATE
     content = (
@@ -215,7 +215,7 @@ def preview(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
 @handles("SFT0111")
 def of_freelancer(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    person = freelancer.person(ctx, biz)
+    person = registry.person(ctx, biz)
     assert person is not None
     sql = "SELECT * FROM eng_contract WHERE freelancer_no = ?"
     params: list[Any] = [person["freelancer_no"]]
@@ -243,7 +243,7 @@ def finish_signing(ctx: Ctx, contract_no: str) -> None:
         contract_no,
         SIGNING,
     )
-    person = freelancer.by_no(ctx, row["freelancer_no"])
+    person = registry.by_no(ctx, row["freelancer_no"])
     ctx.notify(
         "8001",
         {

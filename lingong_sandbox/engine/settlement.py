@@ -31,7 +31,7 @@ from lingong_core.timeutil import to_shanghai
 from ..db import schema
 from ..interface import PlatformError
 from ..settings import ServiceProvider
-from . import bins, codes, contract, fees, freelancer, identity, ledger
+from . import bins, codes, contract, fees, identity, ledger, registry
 from .base import Ctx, conflict, drop_none, handles, not_found, paged, stamp, to_fen, yuan
 from .fields import Biz, bad
 from .jobs import BOUNCE, FAIL, job, rolled, take_script
@@ -225,7 +225,7 @@ def _check_line(ctx: Ctx, provider: ServiceProvider, line: Line, today: Any, car
             identity.check_mobile(line.mobile)
     except PlatformError as exc:
         raise _labelled(exc, label) from None
-    person = freelancer.by_id(ctx, id_no)
+    person = registry.by_id(ctx, id_no)
     if person is None:
         raise codes.FREELANCER_NOT_VERIFIED.error(f"{label}: verify the payee with SFT0101 first")
     line.freelancer_no = person["freelancer_no"]
@@ -244,8 +244,8 @@ def _check_line(ctx: Ctx, provider: ServiceProvider, line: Line, today: Any, car
             raise _labelled(exc, label) from None
         line.bank_card_no = info.card_no
         line.bank_name = info.bank_name
-        if card == "bound" and freelancer.bound_card(ctx, person["freelancer_no"], info.card_no) is None:
-            holder = freelancer.card_holder(ctx, info.card_no)
+        if card == "bound" and registry.bound_card(ctx, person["freelancer_no"], info.card_no) is None:
+            holder = registry.card_holder(ctx, info.card_no)
             if holder is not None:
                 raise codes.CARD_BOUND_TO_OTHER.error(f"{label}: the card is bound to another person")
             raise codes.CARD_NOT_BOUND.error(f"{label}: bind the card with SFT0203 first")
