@@ -30,6 +30,7 @@ from . import codes
 from .base import Ctx, conflict, drop_none, handles, list_query, not_found, paged, to_fen, yuan
 from .fields import Biz, bad
 from .jobs import FAIL, job, rolled, take_script
+from .settlement_orders import order_view
 
 APPLIED, ISSUED, REJECTED, CANCELLED = "APPLIED", "ISSUED", "REJECTED", "CANCELLED"
 HOLDING = (APPLIED, ISSUED)
@@ -298,8 +299,6 @@ def application(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
 @handles("SFT0608")
 def application_orders(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    from . import settlement
-
     row = _find(ctx, biz)
     sql = (
         "SELECT o.*, b.out_batch_no FROM eng_order o JOIN eng_invoice_batch ib ON ib.batch_no = o.batch_no"
@@ -308,7 +307,7 @@ def application_orders(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     )
 
     def render(r: sqlite3.Row) -> dict[str, Any]:
-        return {**settlement.order_view(r), "outBatchNo": r["out_batch_no"]}
+        return {**order_view(r), "outBatchNo": r["out_batch_no"]}
 
     return {
         "applyNo": row["apply_no"],

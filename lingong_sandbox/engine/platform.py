@@ -34,6 +34,8 @@ from . import (  # noqa: F401 - importing a module registers its handlers and ta
     recharge,
     refund,
     settlement,
+    settlement_processing,
+    settlement_queries,
     validation,
     withdrawal,
 )

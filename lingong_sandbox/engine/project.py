@@ -15,6 +15,7 @@ from ..db import schema
 from . import codes
 from .base import Ctx, conflict, drop_none, handles, not_found, paged, to_fen, yuan
 from .fields import Biz
+from .settlement_orders import batch_counts, find_batch
 
 ACTIVE, FINISHED, DELETED, CONFIRMED = "ACTIVE", "FINISHED", "DELETED", "CONFIRMED"
 DATE = r"\d{4}-\d{2}-\d{2}"
@@ -185,10 +186,8 @@ def delete(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
 @handles("SFT0705")
 def confirm(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    from . import settlement
-
     project = require(ctx, biz.req("projectNo"))
-    batch = settlement.find_batch(ctx, biz)
+    batch = find_batch(ctx, biz)
     confirm_date = biz.req("confirmDate", pattern=DATE, rule="must be yyyy-MM-dd")
     content = biz.req("confirmContent", max_len=2000)
     attachment = biz.text("attachmentUrl", required=False, max_len=500)
@@ -203,7 +202,7 @@ def confirm(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             f"a confirmation sheet exists for project {project['project_no']} and batch {batch['batch_no']}",
             confirmNo=existing["confirm_no"],
         )
-    amount_fen = to_fen(settlement.batch_counts(ctx, batch["batch_no"])["successAmount"])
+    amount_fen = to_fen(batch_counts(ctx, batch["batch_no"])["successAmount"])
     confirm_no = ctx.next_no("PC")
     ctx.exec(
         "INSERT INTO eng_project_confirm (confirm_no, merchant_no, project_no, batch_no, amount_fen, confirm_date,"
