@@ -28,7 +28,7 @@ import inspect
 import re
 from dataclasses import fields
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -38,10 +38,8 @@ from lingong_core.signing import SignAlgorithm
 from . import replay
 from .faults import FaultSpecError
 from .interface import PlatformError
+from .sandbox import Sandbox
 from .settings import Delays, Outcomes, SandboxSettings
-
-if TYPE_CHECKING:
-    from .app import Sandbox
 
 PREFIX = "/sandbox/admin"
 

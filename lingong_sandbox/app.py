@@ -1,7 +1,7 @@
 """The sandbox as an ASGI application: the gateway, the admin endpoints, and the background they need.
 
-``create_app(settings, platform_private_key, db_path=…)`` builds a :class:`Sandbox` (database, engine,
-faults, notifier, gateway, background threads) and the ASGI callable serving it:
+``create_app(settings, platform_private_key, db_path=…)`` builds a :class:`~lingong_sandbox.sandbox.Sandbox`
+(database, engine, faults, notifier, gateway, background threads) and the ASGI callable serving it:
 
 - ``POST /open/api/gateway.do`` is answered by a raw ASGI handler (no framework validation in the
   way, so every input gets the contract's JSON answer, and the ``reset_after`` fault can drop the
@@ -20,21 +20,19 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
 from lingong_core.envelope import GATEWAY_PATH
-from lingong_core.signing import public_key_to_pem
 
-from .background import Background
-from .db import Database
-from .faults import FaultInjector, FaultSpec
-from .gateway import MAX_BODY, Answer, Gateway, json_answer
-from .interface import Engine, Notify
-from .notifier import Notifier
+from .admin import admin_router
+from .faults import FaultSpec
+from .files import files_router
+from .gateway import MAX_BODY, Answer, json_answer
+from .sandbox import EngineFactory, Sandbox
 from .settings import SandboxSettings
 
 log = logging.getLogger(__name__)
@@ -43,55 +41,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-
-
-class EngineFactory(Protocol):
-    def __call__(self, settings: SandboxSettings, *, notify: Notify) -> Engine: ...
-
-
-def default_engine_factory(settings: SandboxSettings, *, notify: Notify) -> Engine:
-    """The real business engine (``lingong_sandbox.engine.Platform``)."""
-    from .engine import Platform  # importing the engine registers its tables
-
-    engine: Engine = Platform(settings, notify=notify)
-    return engine
-
-
-class Sandbox:
-    """One running platform: its state, its engine and everything around it."""
-
-    def __init__(
-        self,
-        settings: SandboxSettings,
-        platform_private_key: rsa.RSAPrivateKey,
-        *,
-        db_path: str | Path = ":memory:",
-        faults: FaultSpec | str | None = None,
-        engine_factory: EngineFactory | None = None,
-    ) -> None:
-        self.settings = settings
-        self.platform_private_key = platform_private_key
-        self.platform_public_key_pem = public_key_to_pem(platform_private_key.public_key())
-        self.faults = FaultInjector(faults, settings.seed)
-        # The engine is built first: its module registers its tables before the database opens.
-        self.notifier = Notifier(None, settings, platform_private_key, self.faults)
-        self.engine = (engine_factory or default_engine_factory)(settings, notify=self.notifier)
-        self.db = Database.open(db_path)
-        self.notifier.db = self.db
-        self.gateway = Gateway(self.db, self.engine, settings, self.faults, on_commit=self.notifier.wake.set)
-        self.background = Background(self.db, self.engine, self.notifier, settings)
-        self._closed = False
-
-    def start(self) -> None:
-        self.background.start()
-
-    def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self.background.stop()
-        self.notifier.close()
-        self.db.close()
 
 
 class SandboxApp:
@@ -170,9 +119,6 @@ def create_app(
     engine_factory: EngineFactory | None = None,
 ) -> SandboxApp:
     """The sandbox's ASGI app. Serve it with uvicorn (see ``server.py``); its lifespan runs the background."""
-    from .admin import admin_router
-    from .files import files_router
-
     sandbox = Sandbox(settings, platform_private_key, db_path=db_path, faults=faults, engine_factory=engine_factory)
 
     @asynccontextmanager

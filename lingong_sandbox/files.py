@@ -6,14 +6,12 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Response
 
 from lingong_core.timeutil import now, to_shanghai
 
-if TYPE_CHECKING:
-    from .app import Sandbox
+from .sandbox import Sandbox
 
 _NUMBER = re.compile(r"^[A-Za-z0-9]{1,64}\.pdf$")
 

@@ -22,10 +22,11 @@ from types import TracebackType
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from lingong_core.signing import generate_key_pair
+from lingong_core.signing import generate_key_pair, public_key_to_pem
 
-from .app import EngineFactory, SandboxApp, create_app
+from .app import SandboxApp, create_app
 from .faults import FaultSpec
+from .sandbox import EngineFactory
 from .settings import SandboxSettings
 
 STARTUP_TIMEOUT = 20.0
@@ -140,6 +141,4 @@ class SandboxServer:
 
     @property
     def platform_public_key_pem(self) -> str:
-        from lingong_core.signing import public_key_to_pem
-
         return public_key_to_pem(self.platform_private_key.public_key())

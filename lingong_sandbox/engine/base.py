@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lingong_core.money import CENT
 from lingong_core.timeutil import format_datetime, to_shanghai
@@ -22,9 +22,7 @@ from ..db import schema
 from ..interface import PlatformError
 from ..settings import SandboxSettings, ServiceProvider
 from . import codes
-
-if TYPE_CHECKING:
-    from .fields import Biz
+from .fields import Biz
 
 schema(
     """

@@ -14,6 +14,8 @@ import sqlite3
 from decimal import Decimal
 from typing import Any
 
+from lingong_core import jsoncodec
+
 from ..db import schema
 from . import codes, ledger
 from .base import Ctx, conflict, drop_none, handles, list_query, not_found, paged, stamp, to_fen, yuan
@@ -78,8 +80,6 @@ def _view(row: sqlite3.Row) -> dict[str, Any]:
 
 @handles("SFT0404")
 def sync(ctx: Ctx, biz: Biz) -> dict[str, Any]:
-    from lingong_core import jsoncodec
-
     out_order_no = biz.req("outOrderNo")
     code = biz.req("taxBaseCode")
     amount = biz.amount("amount")
