@@ -44,6 +44,7 @@ from .settlement_rules import (
     parse_lines,
     refuse_if_any,
     require_balance,
+    used_order_keys,
 )
 
 # -- SFT0501 -----------------------------------------------------------------------------------------
@@ -55,14 +56,7 @@ def precalculate(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     provider = ctx.provider(code)
     lines = parse_lines(ctx, biz, need_out=False, need_name=False, need_card=False)
     check_lines(ctx, provider, lines, card="optional" if any(line.bank_card_no for line in lines) else "none")
-    used = (
-        {
-            r["out_order_no"]: r["order_no"]
-            for r in ctx.all("SELECT out_order_no, order_no FROM eng_order WHERE merchant_no = ?", ctx.merchant_no)
-        }
-        if any(line.out_order_no for line in lines)
-        else {}
-    )
+    used = used_order_keys(ctx, [line.out_order_no for line in lines if line.out_order_no])
     items = []
     for line in lines:
         fail = line.fail

@@ -184,19 +184,39 @@ def refuse_if_any(lines: list[Line]) -> None:
     raise PlatformError(first.fail.code, first.fail.msg, failures=failures)
 
 
+#: Keys per ``IN (…)`` lookup: far below SQLite's limit on bound parameters.
+KEY_CHUNK = 500
+
+
+def used_order_keys(ctx: Ctx, out_order_nos: list[str]) -> dict[str, str]:
+    """``outOrderNo → orderNo`` for those of ``out_order_nos`` this merchant already used.
+
+    Reads only the rows asked for, through the unique index on ``(merchant_no, out_order_no)``, so the
+    cost per call does not grow with the orders stored.
+    """
+    used: dict[str, str] = {}
+    keys = list(dict.fromkeys(out_order_nos))
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start : start + KEY_CHUNK]
+        for row in ctx.all(
+            f"SELECT out_order_no, order_no FROM eng_order WHERE merchant_no = ?"
+            f" AND out_order_no IN ({','.join('?' * len(chunk))})",
+            ctx.merchant_no,
+            *chunk,
+        ):
+            used[row["out_order_no"]] = row["order_no"]
+    return used
+
+
 def existing_order_keys(ctx: Ctx, lines: list[Line]) -> None:
     """409 with the existing ``orderNo`` if any line's ``outOrderNo`` was already used."""
     keys = [line.out_order_no for line in lines if line.out_order_no]
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        row = ctx.one(
-            f"SELECT order_no, out_order_no, batch_no FROM eng_order WHERE merchant_no = ?"
-            f" AND out_order_no IN ({','.join('?' * len(chunk))}) ORDER BY order_no LIMIT 1",
-            ctx.merchant_no,
-            *chunk,
-        )
-        if row is not None:
-            raise conflict(f"outOrderNo {row['out_order_no']}", orderNo=row["order_no"], outOrderNo=row["out_order_no"])
+    used = used_order_keys(ctx, keys)
+    for start in range(0, len(keys), KEY_CHUNK):  # the first chunk holding a used key names its lowest orderNo
+        hits = [(used[key], key) for key in keys[start : start + KEY_CHUNK] if key in used]
+        if hits:
+            order_no, out_order_no = min(hits)
+            raise conflict(f"outOrderNo {out_order_no}", orderNo=order_no, outOrderNo=out_order_no)
 
 
 def existing_batch(ctx: Ctx, out_batch_no: str) -> None:
