@@ -15,6 +15,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from .sheet_options import DEFAULT_MAX, AmountColumnOption, IncludeHiddenOption, MaxAmountOption, SheetOption
+
 app = typer.Typer(help="Pay a payroll file.", no_args_is_help=True)
 
 
@@ -23,7 +25,10 @@ def run(
     file: Annotated[
         Path,
         typer.Argument(
-            help="The payroll: .csv (UTF-8 or GB18030) or .xlsx.", exists=True, dir_okay=False, readable=True
+            help="The payroll: .xlsx, .xls, .csv (UTF-8 or GB18030) or Unicode text (UTF-16).",
+            exists=True,
+            dir_okay=False,
+            readable=True,
         ),
     ],
     period: Annotated[str, typer.Option("--period", help="The month paid for, yyyy-MM.")],
@@ -36,46 +41,55 @@ def run(
         str | None, typer.Option("--batch-ref", help="Name the run: pay the same file again on purpose.")
     ] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the platform.")] = 900.0,
+    sheet: SheetOption = None,
+    amount_column: AmountColumnOption = None,
+    max_amount: MaxAmountOption = DEFAULT_MAX,
+    include_hidden_rows: IncludeHiddenOption = False,
 ) -> None:
     """Pay every payee of FILE exactly once for PERIOD; re-running the same file pays nobody again."""
     from lingong_core.errors import InputError, LingongError
     from lingong_payroll.files import PayrollFileError, read_payroll_file
     from lingong_payroll.keys import check_batch_ref, check_period
 
+    from .sheet_options import explained, read_options, say
+
     console = Console(width=None if os.isatty(1) else 140)
     try:
         check_period(period)
         check_batch_ref(batch_ref)
-        parsed = read_payroll_file(file)
+        options = read_options(sheet, amount_column, max_amount, include_hidden_rows)
+        parsed = read_payroll_file(file, options)
     except (InputError, PayrollFileError) as exc:
-        console.print(f"[red]refused:[/] {exc}")
+        say(console, "refused", f"{exc}; nothing was paid")
         raise typer.Exit(1) from None
+    say(console, "read", parsed.source + "".join(f"\n  {note}" for note in parsed.notes), style="bold")
     if parsed.errors and not skip_invalid:
-        console.print(f"[red]refused:[/] {len(parsed.invalid_rows)} invalid row(s); nothing was paid")
-        console.print(parsed.report(), markup=False)
+        say(console, "refused", f"{len(parsed.invalid_rows)} invalid row(s); nothing was paid\n" + parsed.report())
         raise typer.Exit(1)
 
     from flows.payroll_run import PayrollRefusedError, payroll_run
+    from lingong_payroll.files import reading_options
 
     try:
-        report = asyncio.run(
-            payroll_run(
-                period,
-                payroll_file=str(file.resolve()),
-                tax_base_code=tax_base_code,
-                project_no=project,
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                invoice=invoice,
-                batch_ref=batch_ref,
-                wait_timeout_seconds=wait,
+        with reading_options(file, options), explained(PayrollRefusedError, PayrollFileError, LingongError):
+            report = asyncio.run(
+                payroll_run(
+                    period,
+                    payroll_file=str(file.resolve()),
+                    tax_base_code=tax_base_code,
+                    project_no=project,
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    invoice=invoice,
+                    batch_ref=batch_ref,
+                    wait_timeout_seconds=wait,
+                )
             )
-        )
-    except PayrollRefusedError as exc:
-        console.print(f"[red]refused:[/] {exc}", markup=False)
+    except (PayrollRefusedError, PayrollFileError) as exc:
+        say(console, "refused", str(exc))
         raise typer.Exit(1) from None
     except LingongError as exc:
-        console.print(f"[red]platform:[/] {exc}", markup=False)
+        say(console, "platform", f"{type(exc).__name__}: {exc}")
         raise typer.Exit(2) from None
     console.print(report.markdown(), markup=False)
     if not report.complete:
