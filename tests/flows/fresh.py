@@ -1,0 +1,42 @@
+"""A sandbox of one's own for a flow test whose books must hold only what the test did (a month-end close
+reads the whole ledger): its own platform, run journal and documents folder, pointed at through the same
+``LINGONG_*`` environment the session's sandbox uses, restored afterwards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lingong_core.signing import generate_key_pair, private_key_to_pem, public_key_to_pem
+from lingong_sandbox.server import SandboxServer
+from lingong_sandbox.settings import SandboxSettings
+from tests.flows.conftest import Platform
+
+
+@contextmanager
+def fresh_platform(state: Path, *, time_scale: float = 500.0) -> Iterator[Platform]:
+    merchant_private, merchant_public = generate_key_pair(1024)
+    settings = SandboxSettings(time_scale=time_scale)
+    with SandboxServer(
+        settings, merchant_public_key_pem=public_key_to_pem(merchant_public), db_path=state / "sandbox.db"
+    ) as server:
+        env = {
+            "LINGONG_BASE_URL": server.base_url,
+            "LINGONG_MERCHANT_NO": settings.merchant.merchant_no,
+            "LINGONG_PRIVATE_KEY": private_key_to_pem(merchant_private),
+            "LINGONG_PLATFORM_PUBLIC_KEY": server.platform_public_key_pem,
+            "LINGONG_JOURNAL_DB": str(state / "journal.db"),
+            "LINGONG_DOCUMENTS_URL": str(state / "documents"),
+        }
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            yield Platform(server)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
