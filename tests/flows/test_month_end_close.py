@@ -24,7 +24,7 @@ from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import Outcome
 from lingong_sandbox.people import team
 from tasks.common import open_client
-from tasks.onboarding import Freelancer
+from tasks.onboarding import Freelancer, store_people
 from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
 from tests.flows.fresh import fresh_platform
 
@@ -114,10 +114,12 @@ def test_a_past_month_gets_its_tax_certificates_and_any_fsspec_url_holds_them(tm
         asyncio.run(fund_account(amount="5000.00", recharge_time=now(), tax_base_code=TAX, reference="past"))
         asyncio.run(
             onboard_freelancers(
-                [
-                    Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
-                    for p in people
-                ],
+                store_people(
+                    [
+                        Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
+                        for p in people
+                    ]
+                ),
                 TAX,
                 publish=False,
             )
