@@ -1,0 +1,248 @@
+"""The four-eyes approval step under the Prefect test harness: a run whose amount is above the threshold
+pauses with a masked summary and a typed form; it goes on only when a person approves; a rejection or a
+timeout is a decision not to pay. The flow here only records what the step returned."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import pytest
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterName,
+)
+from prefect.client.schemas.sorting import ArtifactSort
+from prefect.flow_runs import aresume_flow_run
+from prefect.states import State
+
+from lingong_core.errors import ConfigurationError
+from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
+from tasks.approval import (
+    ENV_THRESHOLD,
+    ENV_TIMEOUT,
+    Approval,
+    ApprovalInput,
+    ApprovalSettings,
+    ApprovalStatus,
+    PaymentSummary,
+    payroll_summary,
+    require_approval,
+)
+from tests.flows.conftest import PREFECT_HARNESS_SOCKETS
+
+pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+
+
+def _report(run: str) -> PayrollReport:
+    report = PayrollReport(run=run, period="2026-11", tax_base_code="2000064001")
+    report.lines = [
+        PayeeLine(
+            row=1,
+            name="张*",
+            id_card_no="1101**********1234",
+            bank_card_no="6222 **** **** 0001",
+            amount=Decimal("1200.00"),
+            service_amount=Decimal("72.00"),
+            out_order_no=f"PO{run}1",
+        ),
+        PayeeLine(
+            row=2,
+            name="李*",
+            id_card_no="1101**********5678",
+            bank_card_no="6222 **** **** 0002",
+            amount=Decimal("845.50"),
+            service_amount=Decimal("50.73"),
+            out_order_no=f"PO{run}2",
+        ),
+        PayeeLine(
+            row=3,
+            name="王*",
+            id_card_no="1101**********9012",
+            bank_card_no="6222 **** **** 0003",
+            amount=Decimal("99.00"),
+            out_order_no=f"PO{run}3",
+            outcome=Outcome.REFUSED,
+            reason="[6001] not verified",
+        ),
+    ]
+    return report
+
+
+def _summary(run: str) -> PaymentSummary:
+    return payroll_summary(_report(run), [f"PO{run}1", f"PO{run}2"], Decimal("5000.00"))
+
+
+@flow(name="approval-probe")
+async def probe(
+    summary: dict[str, Any], threshold: str | None, timeout_seconds: int = 60, approved_by: str | None = None
+) -> dict[str, Any]:
+    settings = ApprovalSettings(
+        threshold=Decimal(threshold) if threshold is not None else None, timeout_seconds=timeout_seconds
+    )
+    approval = await require_approval(
+        PaymentSummary.model_validate(summary), approved_by=approved_by, settings=settings
+    )
+    return {"approved": approval.approved, **approval.model_dump(mode="json"), "note": approval.note}
+
+
+async def _paused_run(name: str, timeout: float = 60.0) -> UUID:
+    deadline = time.monotonic() + timeout
+    async with get_client() as client:
+        while time.monotonic() < deadline:
+            runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
+            if runs and runs[0].state is not None and runs[0].state.is_paused():
+                return runs[0].id
+            await asyncio.sleep(0.3)
+    raise AssertionError(f"run {name} did not pause in {timeout:.0f} s")
+
+
+async def _artifact(key: str) -> str:
+    async with get_client() as client:
+        found = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.UPDATED_DESC, limit=1
+        )
+    assert found, key
+    return str(found[0].data)
+
+
+async def _run_and_answer(run: str, answer: dict[str, Any] | None, **params: Any) -> dict[str, Any]:
+    name = f"approval-{run.lower()}"
+    task = asyncio.create_task(
+        probe.with_options(flow_run_name=name)(_summary(run).model_dump(mode="json"), "0", **params)
+    )
+    run_id = await _paused_run(name)
+    text = await _artifact(f"approval-payroll-{run.lower()}")
+    if answer is not None:
+        await aresume_flow_run(run_id, run_input=answer)
+    return {"result": await task, "waiting": text, "run_id": run_id}
+
+
+def test_a_payroll_above_the_threshold_waits_and_goes_on_once_approved() -> None:
+    asyncio.run(_a_payroll_above_the_threshold_waits_and_goes_on_once_approved())
+
+
+async def _a_payroll_above_the_threshold_waits_and_goes_on_once_approved() -> None:
+    seen = await _run_and_answer("APPROVE1", {"decision": "approve", "approver": "Wang Fang", "comment": "checked"})
+    result = seen["result"]
+    assert result["approved"] is True
+    assert (result["status"], result["approver"], result["comment"]) == ("APPROVED", "Wang Fang", "checked")
+    assert result["total"] == "2045.50"
+    assert result["fees"] == "122.73"
+    assert "approved by Wang Fang" in result["note"]
+    waiting = seen["waiting"]
+    # The summary an approver sees: people, totals, fees, balance, the refused line with its reason, masked.
+    assert "**2 people, " in waiting
+    assert "Balance now" in waiting
+    assert "[6001] not verified" in waiting
+    assert "6222 **** **** 0001" in waiting
+    assert "1101**********1234" in waiting
+    recorded = await _artifact("approval-payroll-approve1")
+    assert "approved by Wang Fang" in recorded
+
+
+def test_a_rejection_is_a_decision_not_to_pay() -> None:
+    asyncio.run(_a_rejection_is_a_decision_not_to_pay())
+
+
+async def _a_rejection_is_a_decision_not_to_pay() -> None:
+    result = (await _run_and_answer("REJECT1", {"decision": "reject", "approver": "Li Wei", "comment": "wrong month"}))[
+        "result"
+    ]
+    assert result["approved"] is False
+    assert result["status"] == "REJECTED"
+    assert "rejected by Li Wei" in result["note"]
+    assert "nothing was paid" in result["note"]
+
+
+def test_a_form_without_an_approver_is_refused_and_the_run_keeps_waiting() -> None:
+    asyncio.run(_a_form_without_an_approver_is_refused_and_the_run_keeps_waiting())
+
+
+async def _a_form_without_an_approver_is_refused_and_the_run_keeps_waiting() -> None:
+    name = "approval-noone1"
+    task = asyncio.create_task(
+        probe.with_options(flow_run_name=name)(_summary("NOONE1").model_dump(mode="json"), "0", timeout_seconds=60)
+    )
+    run_id = await _paused_run(name)
+    async with get_client() as client:
+        refused = await client.resume_flow_run(run_id, run_input={"decision": "approve", "approver": ""})
+        assert refused.status.value == "REJECT"
+        assert "approver" in str(refused.details)
+        assert (await client.read_flow_run(run_id)).state.is_paused()  # type: ignore[union-attr]
+    await aresume_flow_run(run_id, run_input={"decision": "approve", "approver": "Zhao Min"})
+    assert (await task)["approver"] == "Zhao Min"
+
+
+def test_nobody_deciding_in_time_is_not_paid() -> None:
+    asyncio.run(_nobody_deciding_in_time_is_not_paid())
+
+
+async def _nobody_deciding_in_time_is_not_paid() -> None:
+    state: State[Any] = await probe(
+        _summary("LATE1").model_dump(mode="json"), "0", timeout_seconds=3, return_state=True
+    )
+    # The step returned "not approved"; Prefect then fails the run itself ("paused and never resumed").
+    assert state.is_failed()
+    assert "never resumed" in (state.message or "")
+    recorded = await _artifact("approval-payroll-late1")
+    assert "nobody approved" in recorded
+    assert "nothing was paid" in recorded
+
+
+def test_under_the_threshold_unset_or_approved_in_advance_nothing_waits() -> None:
+    asyncio.run(_under_the_threshold_unset_or_approved_in_advance_nothing_waits())
+
+
+async def _under_the_threshold_unset_or_approved_in_advance_nothing_waits() -> None:
+    summary = _summary("QUICK1").model_dump(mode="json")
+    under = await probe(summary, "5000.00")
+    assert (under["status"], under["approved"]) == ("NOT_REQUIRED", True)
+    off = await probe(summary, None)
+    assert (off["status"], off["approved"]) == ("NOT_REQUIRED", True)
+    advance = await probe(summary, "0", approved_by="ops-cron")
+    assert (advance["status"], advance["approver"], advance["approved"]) == ("PRE_APPROVED", "ops-cron", True)
+    assert "approved in advance by ops-cron" in await _artifact("approval-payroll-quick1")
+
+
+def test_the_threshold_and_the_wait_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_THRESHOLD, raising=False)
+    assert ApprovalSettings.from_env().threshold is None
+    monkeypatch.setenv(ENV_THRESHOLD, "0")
+    monkeypatch.setenv(ENV_TIMEOUT, "120")
+    assert ApprovalSettings.from_env() == ApprovalSettings(threshold=Decimal("0"), timeout_seconds=120)
+    for bad in ("-1", "lots", "NaN"):
+        monkeypatch.setenv(ENV_THRESHOLD, bad)
+        with pytest.raises(ConfigurationError, match=ENV_THRESHOLD):
+            ApprovalSettings.from_env()
+    monkeypatch.setenv(ENV_THRESHOLD, "10")
+    monkeypatch.setenv(ENV_TIMEOUT, "soon")
+    with pytest.raises(ConfigurationError, match=ENV_TIMEOUT):
+        ApprovalSettings.from_env()
+
+
+def test_the_form_asks_for_a_decision_and_an_approver() -> None:
+    schema = ApprovalInput.model_json_schema()
+    assert set(schema["required"]) == {"decision", "approver"}
+    decision = json.dumps(schema)
+    assert '"approve"' in decision
+    assert '"reject"' in decision
+    assert schema["properties"]["approver"]["minLength"] == 1
+
+
+def test_an_approval_binds_to_what_would_be_paid() -> None:
+    summary = _summary("BIND1")
+    same = _summary("BIND1").model_copy(update={"balance": Decimal("1.00")})
+    assert summary.digest() == same.digest()  # the balance is shown, not approved
+    changed = summary.model_copy(deep=True)
+    changed.lines[0].amount = Decimal("1200.01")
+    assert changed.digest() != summary.digest()
+    assert Approval(status=ApprovalStatus.TIMED_OUT).approved is False
