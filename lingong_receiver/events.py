@@ -1,14 +1,19 @@
-"""A recorded notification as a Prefect event: ``lingong.notification.<notifyType>``.
+"""A recorded notification as a Prefect event named for what happened, e.g. ``lingong.settlement.completed``.
 
-==========  ===================================  ======================================
-notifyType  resource (``prefect.resource.id``)   related (role)
-==========  ===================================  ======================================
-1001        ``lingong.recharge.<outOrderNo>``    —
-2001        ``lingong.withdrawal.<withdrawNo>``  —
-3001, 5001  ``lingong.settlement.<batchNo>``     ``lingong.order.<outOrderNo>`` (order)
-8001        ``lingong.contract.<contractNo>``    —
-9001        ``lingong.invoice.<applyNo>``        —
-==========  ===================================  ======================================
+==========  ======================================  ===================================  ==================
+notifyType  event (by the state reported)           resource (``prefect.resource.id``)   related (role)
+==========  ======================================  ===================================  ==================
+1001        ``lingong.recharge.confirmed|failed``   ``lingong.recharge.<outOrderNo>``    —
+2001        ``lingong.withdrawal.completed|failed`` ``lingong.withdrawal.<withdrawNo>``  —
+3001        ``lingong.settlement.completed`` (the   ``lingong.settlement.<batchNo>``     ``lingong.order.
+            order completing its batch), else                                            <outOrderNo>``
+            ``lingong.order.paid|failed``                                                (order)
+5001        ``lingong.order.bounced``               ``lingong.settlement.<batchNo>``     (order)
+8001        ``lingong.contract.signed|expired``     ``lingong.contract.<contractNo>``    —
+9001        ``lingong.invoice.issued|rejected``     ``lingong.invoice.<applyNo>``        —
+==========  ======================================  ===================================  ==================
+
+A state the table does not name gives ``lingong.<kind>.<state in lower case>``, so nothing is dropped.
 
 The resource also carries the labels ``lingong.notify-no``, ``lingong.notify-type`` and
 ``lingong.merchant-no``. The payload is the bizModel's fields with personal data masked
@@ -41,7 +46,7 @@ from .kinds import AMOUNT_FIELDS, TIME_FIELDS, describe
 from .store import NotificationRecord
 
 __all__ = [
-    "EVENT_PREFIX",
+    "EVENT_NAMES",
     "EmitError",
     "EmitUnavailableError",
     "Emitter",
@@ -49,10 +54,33 @@ __all__ = [
     "PrefectEmitter",
     "build_event",
     "event_id",
+    "event_name",
     "payload_of",
 ]
 
-EVENT_PREFIX = "lingong.notification."
+#: (notifyType, state) → the event's name; the state is ``status`` (``batchStatus`` for a batch completed).
+EVENT_NAMES: dict[tuple[str, str], str] = {
+    ("1001", "SUCCESS"): "lingong.recharge.confirmed",
+    ("1001", "FAILED"): "lingong.recharge.failed",
+    ("2001", "SUCCESS"): "lingong.withdrawal.completed",
+    ("2001", "FAILED"): "lingong.withdrawal.failed",
+    ("3001", "SUCCESS"): "lingong.order.paid",
+    ("3001", "FAILED"): "lingong.order.failed",
+    ("3001", "COMPLETED"): "lingong.settlement.completed",
+    ("5001", "BOUNCED"): "lingong.order.bounced",
+    ("8001", "SIGNED"): "lingong.contract.signed",
+    ("8001", "EXPIRED"): "lingong.contract.expired",
+    ("9001", "ISSUED"): "lingong.invoice.issued",
+    ("9001", "REJECTED"): "lingong.invoice.rejected",
+}
+_KIND_OF_TYPE = {
+    "1001": "recharge",
+    "2001": "withdrawal",
+    "3001": "order",
+    "5001": "order",
+    "8001": "contract",
+    "9001": "invoice",
+}
 _EVENT_NAMESPACE = uuid.UUID("6f1c3f0e-5d0b-4c39-9a57-2b7a4f1d8e21")  # fixed: ids must not change across releases
 
 #: Passed through as sent: the numbers flows and triggers correlate on, and states.
@@ -135,6 +163,22 @@ def payload_of(biz: Mapping[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def event_name(notify_type: str, biz: Mapping[str, Any]) -> str:
+    """The event's name: what happened, by the notification's type and the state it reports."""
+    if notify_type == "3001" and biz.get("batchStatus") == "COMPLETED":
+        state = "COMPLETED"
+    elif notify_type == "5001":
+        state = "BOUNCED"
+    else:
+        state = str(biz.get("status") or "unknown")
+    name = EVENT_NAMES.get((notify_type, state))
+    if name is None:
+        kind = _KIND_OF_TYPE.get(notify_type, "notification")
+        word = "".join(ch if ch.isalnum() else "-" for ch in state.lower())[:32].strip("-") or "unknown"
+        name = f"lingong.{kind}.{word}"
+    return name
+
+
 def build_event(record: NotificationRecord) -> EventSpec:
     """The Prefect event for a recorded notification (pure)."""
     subject = describe(record.notify_type, record.biz)
@@ -152,7 +196,7 @@ def build_event(record: NotificationRecord) -> EventSpec:
         resource["lingong.batch-status"] = batch_status
     related = [{"prefect.resource.id": rid, "prefect.resource.role": role} for rid, role in subject.related]
     return EventSpec(
-        event=EVENT_PREFIX + record.notify_type,
+        event=event_name(record.notify_type, record.biz),
         resource=resource,
         payload=payload_of(record.biz),
         occurred=record.received_at,

@@ -49,7 +49,7 @@ def test_a_valid_notification_is_recorded_then_acknowledged_and_emits_one_event(
     record = receiver.store.get("N2024030416203000000001")
     assert record is not None
     assert record.emitted
-    assert emitter.names == ["lingong.notification.3001"]
+    assert emitter.names == ["lingong.order.failed"]
     payload = emitter.events[0].payload
     assert ID_CARD not in str(payload)
     assert payload["idCardNo"] == "110101********1234"

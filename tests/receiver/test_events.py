@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lingong_core import jsoncodec
 from lingong_receiver import Store, build_event, verify_notification
-from lingong_receiver.events import EmitUnavailableError, PrefectEmitter, event_id, payload_of
+from lingong_receiver.events import EmitUnavailableError, PrefectEmitter, event_id, event_name, payload_of
 from tests.receiver.receiver_helpers import (
     BIZ_BY_TYPE,
     CARD,
@@ -27,6 +27,16 @@ from tests.receiver.receiver_helpers import (
 
 Keys = tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey]
 
+#: What happened, for the helpers' notifications (every one reports success).
+EVENT_BY_TYPE = {
+    "1001": "lingong.recharge.confirmed",
+    "2001": "lingong.withdrawal.completed",
+    "3001": "lingong.order.paid",
+    "5001": "lingong.order.bounced",
+    "8001": "lingong.contract.signed",
+    "9001": "lingong.invoice.issued",
+}
+
 
 def recorded(store: Store, keys: Keys, **kwargs: Any) -> Any:
     n = verify_notification(body(keys[0], **kwargs), merchant_no=MERCHANT_NO, public_key=keys[1], now=NOW)
@@ -37,7 +47,7 @@ def recorded(store: Store, keys: Keys, **kwargs: Any) -> Any:
 def test_each_type_names_its_event_and_resource(db_path: Any, platform_keys: Keys, notify_type: str) -> None:
     with Store(db_path) as store:
         spec = build_event(recorded(store, platform_keys, notify_type=notify_type))
-    assert spec.event == f"lingong.notification.{notify_type}"
+    assert spec.event == EVENT_BY_TYPE[notify_type]
     assert spec.resource["prefect.resource.id"] == RESOURCE_BY_TYPE[notify_type]
     assert spec.resource["lingong.notify-type"] == notify_type
     assert spec.resource["lingong.merchant-no"] == MERCHANT_NO
@@ -146,7 +156,7 @@ def test_the_prefect_emitter_hands_prefect_the_event_as_built(db_path: Any, plat
     assert AssertingEventsClient.last is not None
     (event,) = AssertingEventsClient.last.events
     assert event.id == spec.id
-    assert event.event == "lingong.notification.3001"
+    assert event.event == "lingong.order.paid"
     assert event.resource.id == "lingong.settlement.B202403040001"
     assert event.resource["lingong.notify-no"] == "N2024030416203000000001"
     assert [(r.id, r.role) for r in event.related] == [("lingong.order.PAY-2024-03-A-0001", "order")]
@@ -172,3 +182,21 @@ def test_the_order_completing_its_batch_labels_the_event_so_one_run_starts_per_b
         )
     assert "lingong.batch-status" not in middle.resource
     assert last.resource["lingong.batch-status"] == "COMPLETED"
+
+
+@pytest.mark.parametrize(
+    ("notify_type", "biz", "name"),
+    [
+        ("3001", {"status": "SUCCESS", "batchStatus": "COMPLETED"}, "lingong.settlement.completed"),
+        ("3001", {"status": "FAILED", "batchStatus": "COMPLETED"}, "lingong.settlement.completed"),
+        ("3001", {"status": "FAILED"}, "lingong.order.failed"),
+        ("3001", {"status": "SUCCESS", "batchStatus": "PROCESSING"}, "lingong.order.paid"),
+        ("1001", {"status": "FAILED"}, "lingong.recharge.failed"),
+        ("8001", {"status": "EXPIRED"}, "lingong.contract.expired"),
+        ("9001", {"status": "REJECTED"}, "lingong.invoice.rejected"),
+        ("2001", {"status": "Some New State!"}, "lingong.withdrawal.some-new-state"),
+        ("1001", {}, "lingong.recharge.unknown"),
+    ],
+)
+def test_an_event_is_named_for_what_happened(notify_type: str, biz: dict[str, Any], name: str) -> None:
+    assert event_name(notify_type, biz) == name
