@@ -12,8 +12,11 @@ if not os.environ.get("PREFECT_HOME"):
 import typer
 
 from . import api as api_cmd
+from . import approval as approval_cmd
+from . import blocks as blocks_cmd
 from . import call as call_cmd
 from . import demo as demo_cmd
+from . import followups as followups_cmd
 from . import keys as keys_cmd
 from . import limits as limits_cmd
 from . import notify as notify_cmd
@@ -31,11 +34,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(api_cmd.app, name="api")
+app.add_typer(blocks_cmd.app, name="blocks")
+app.add_typer(followups_cmd.app, name="followups")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(limits_cmd.app, name="limits")
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(payees_cmd.app, name="payees")
 app.add_typer(payroll_cmd.app, name="payroll")
+payroll_cmd.app.command("approve")(approval_cmd.approve)  # tasks/approval.py: answer a run waiting for approval
+payroll_cmd.app.command("waiting")(approval_cmd.waiting)
 app.add_typer(sandbox_cmd.app, name="sandbox")
 app.add_typer(stack_cmd.app, name="stack")
 app.add_typer(upload_cmd.app, name="upload")

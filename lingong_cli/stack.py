@@ -5,14 +5,22 @@
 1. ``prefect server start`` (the API and the UI), and waits until it is healthy;
 2. the sandbox platform, its notify URL pointing at the receiver, processing compressed by a time scale;
 3. the notification receiver, sending its events to that Prefect server;
-4. the process work pool, ``prefect deploy --all`` (every deployment and its triggers), and a process
-   worker with the ``LINGONG_*`` variables of the sandbox's merchant;
-5. the operator's upload page (``lingong upload serve``), its token generated into ``upload.token``;
+4. the ``LingongCredentials`` Block type (registered, so the Blocks catalog offers it) and a Block
+   ``lingong-sandbox`` holding the sandbox merchant's credentials; the merchant's global rate limits
+   (``lingong limits ensure``, 40 calls/s, 10 writes/s);
+5. the process work pool, the deployments of ``prefect.yaml`` that operators start (``prefect deploy``)
+   and a process worker with the ``LINGONG_*`` variables of the sandbox's merchant;
+6. one long-lived runner serving the notification follow-ups with their triggers
+   (``lingong followups serve``), so that a follow-up runs a few seconds after its notification;
+7. the operator's upload page (``lingong upload serve``), its token generated into ``upload.token``;
 
-then prints the UI's URL. A component already running is left alone, so ``up`` twice starts nothing
-twice (``--redeploy`` deploys again, after prefect.yaml changed). ``down`` stops what ``up`` started, by
-the process ids it recorded. ``env.sh`` in the state directory exports what a shell needs to use the
-stack (``PREFECT_API_URL``, ``LINGONG_*``).
+then prints the UI's URL. Payments above ``--approval-threshold`` (default 0: every payment) wait for a
+person's approval (tasks/approval.py) for at most ``--approval-timeout`` seconds.
+
+A component already running is left alone, so ``up`` twice starts nothing twice (``--redeploy``
+deploys again, after prefect.yaml changed). ``down`` stops what ``up`` started, by the process ids it
+recorded. ``env.sh`` in the state directory exports what a shell needs to use the stack
+(``PREFECT_API_URL``, ``LINGONG_*``).
 
 Everything binds 127.0.0.1; Prefect's state (``PREFECT_HOME``), the sandbox's keys and database, the
 receiver's database and the run journal all live in the state directory.
@@ -45,7 +53,9 @@ HOST = "127.0.0.1"
 POOL = "lingong-process"
 MERCHANT_NO = "1088202103120003"  # the sandbox's default merchant (lingong_sandbox.settings)
 #: The order processes start in; ``down`` stops them in reverse.
-COMPONENTS = ("server", "sandbox", "receiver", "worker", "upload")
+COMPONENTS = ("server", "sandbox", "receiver", "worker", "followups", "upload")
+#: The Block of the sandbox merchant's credentials ``up`` saves (flows' ``credentials`` picker offers it).
+SANDBOX_BLOCK = "lingong-sandbox"
 
 
 class StackError(RuntimeError):
@@ -62,6 +72,10 @@ class StackConfig:
     time_scale: float = 10.0
     pool: str = POOL
     worker_limit: int = 4
+    approval_threshold: str = "0"
+    approval_timeout: int = 3600
+    rate_limit_per_second: float = 40.0
+    rate_limit_writes_per_second: float = 10.0
     deploy: bool = True
     redeploy: bool = False
     repo: Path = REPO
@@ -140,6 +154,10 @@ def lingong_env(config: StackConfig) -> dict[str, str]:
         # the project's database (payee store) and the payee key, shared by the worker and the upload page
         "LINGONG_DATABASE_URL": f"sqlite:///{state / 'lingong.db'}",
         "LINGONG_PAYEE_KEY_FILE": str(state / "payee.key"),
+        "LINGONG_APPROVAL_THRESHOLD": config.approval_threshold,
+        "LINGONG_APPROVAL_TIMEOUT_SECONDS": str(config.approval_timeout),
+        "LINGONG_RATE_LIMIT_PER_SECOND": f"{config.rate_limit_per_second:g}",
+        "LINGONG_RATE_LIMIT_WRITES_PER_SECOND": f"{config.rate_limit_writes_per_second:g}",
     }
 
 
@@ -340,6 +358,37 @@ def _worker_online(config: StackConfig) -> bool:
     return answer.status_code == 200 and any(w.get("name") == "lingong-worker" for w in answer.json())
 
 
+def _followups_served(config: StackConfig) -> bool:
+    """Whether the runner serves every follow-up: each deployment exists, without a pool, and is READY."""
+    import httpx
+
+    from lingong_cli.followups import follow_up_configs
+
+    names = [d["name"] for d in follow_up_configs(config.repo / "prefect.yaml")]
+    try:
+        answer = httpx.post(
+            f"{config.api_url}/deployments/filter",
+            json={"deployments": {"name": {"any_": names}}},
+            timeout=2.0,
+            trust_env=False,
+        )
+    except httpx.HTTPError:
+        return False
+    if answer.status_code != 200:
+        return False
+    ready = {d["name"] for d in answer.json() if d.get("work_pool_name") is None and d.get("status") == "READY"}
+    return ready >= set(names)
+
+
+def _prepare(config: StackConfig, env: Mapping[str, str], say: Callable[[str], None]) -> None:
+    """The credentials Block type and the sandbox's Block, the rate limits: what flows expect to find."""
+    say("registering the LingongCredentials Block type, saving the sandbox's as " + SANDBOX_BLOCK)
+    _run(config, "deploy", _lingong("blocks", "register"), env)
+    _run(config, "deploy", _lingong("blocks", "save", SANDBOX_BLOCK), env)
+    say("creating the merchant's rate limits (lingong limits ensure)")
+    _run(config, "deploy", _lingong("limits", "ensure"), env)
+
+
 def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
     """Start whatever of the stack is not running yet, deploy, and return where everything is."""
     config.state_dir.mkdir(parents=True, exist_ok=True)
@@ -414,9 +463,13 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
     )
     # Deploy when something (re)started; with everything already up, only when asked (--redeploy).
     if config.deploy and (stack.started or _ours(config, "worker") is None or config.redeploy):
+        from lingong_cli.followups import other_deployment_names
+
+        _prepare(config, full_env, say)
         _work_pool(config, client_env)
-        say("deploying every deployment in prefect.yaml (prefect deploy --all)")
-        _run(config, "deploy", _prefect("--no-prompt", "deploy", "--all"), client_env)
+        names = other_deployment_names(config.repo / "prefect.yaml")
+        say(f"deploying {', '.join(names)} (prefect deploy); the follow-ups are served below")
+        _run(config, "deploy", _prefect("--no-prompt", "deploy", *(f"--name={n}" for n in names)), client_env)
     _component(
         config,
         stack,
@@ -437,6 +490,17 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
         {**full_env, "PREFECT_WORKER_QUERY_SECONDS": "2", "PREFECT_WORKER_PREFETCH_SECONDS": "5"},
         lambda: _worker_online(config),
         90.0,
+        say,
+    )
+    _component(
+        config,
+        stack,
+        "followups",
+        None,
+        _lingong("followups", "serve"),
+        {**full_env, "PREFECT_RUNNER_POLL_FREQUENCY": "1"},
+        lambda: _followups_served(config),
+        120.0,
         say,
     )
     _component(
@@ -540,7 +604,14 @@ def up_command(
     time_scale: Annotated[
         float, typer.Option("--time-scale", help="Sandbox seconds per real second (10: a settlement takes ~1 s).")
     ] = 10.0,
-    deploy: Annotated[bool, typer.Option("--deploy/--no-deploy", help="Run prefect deploy --all.")] = True,
+    deploy: Annotated[bool, typer.Option("--deploy/--no-deploy", help="Run prefect deploy.")] = True,
+    approval_threshold: Annotated[
+        str,
+        typer.Option("--approval-threshold", help="Payments above this (yuan) wait for approval; 0: every one."),
+    ] = "0",
+    approval_timeout: Annotated[
+        int, typer.Option("--approval-timeout", help="Seconds a payment waits for approval before it is not made.")
+    ] = 3600,
     redeploy: Annotated[
         bool,
         typer.Option("--redeploy", help="Deploy again even if everything is running (after editing prefect.yaml)."),
@@ -556,6 +627,8 @@ def up_command(
         time_scale=time_scale,
         deploy=deploy,
         redeploy=redeploy,
+        approval_threshold=approval_threshold,
+        approval_timeout=approval_timeout,
     )
     try:
         stack = up(config, typer.echo)

@@ -1,5 +1,10 @@
 """The merchant's credentials as a Prefect Block (the key is a secret), or from ``LINGONG_*`` variables.
 
+The Block type is registered on the server by ``lingong stack up``, ``lingong blocks register`` or
+``prefect block register -m tasks.credentials``; then the UI's Blocks catalog offers "Lingong
+Credentials" (Blocks → + → Lingong Credentials: paste the gateway URL, the merchant number and the PEM
+key), and ``lingong blocks save NAME`` saves one from the ``LINGONG_*`` variables. In code:
+
 >>> from tasks.credentials import LingongCredentials                       # doctest: +SKIP
 >>> LingongCredentials(base_url="https://…", merchant_no="1088…",
 ...                    private_key=open("merchant_private.pem").read()).save("lingong-prod")
@@ -20,14 +25,40 @@ class LingongCredentials(Block):
 
     _block_type_name = "Lingong Credentials"
     _block_type_slug = "lingong-credentials"
-    _description = "Merchant number, gateway URL and signing keys for the 灵工 SaaS OpenAPI 2.0."
+    _description = (
+        "Merchant number, gateway URL and signing keys for the 灵工 SaaS OpenAPI 2.0. Flows take one as "
+        "their credentials parameter; leave it empty to use the worker's LINGONG_* variables."
+    )
 
-    base_url: str = Field(description="The gateway's base URL (without /open/api/gateway.do)")
-    merchant_no: str = Field(description="The merchant number (商户号)")
-    private_key: SecretStr = Field(description="The merchant's RSA private key, PEM")
-    platform_public_key: str | None = Field(default=None, description="The platform's RSA public key, PEM")
-    sign_algorithm: SignAlgorithm = Field(default=SignAlgorithm.SHA256_WITH_RSA)
-    timeout: float = Field(default=30.0, description="Seconds per request")
+    base_url: str = Field(
+        title="Gateway URL",
+        description="The gateway's base URL (without /open/api/gateway.do)",
+        examples=["https://open.example.com"],
+        pattern=r"^https?://\S+$",
+    )
+    merchant_no: str = Field(
+        title="Merchant number", description="The merchant number (商户号)", examples=["1088202103120003"]
+    )
+    private_key: SecretStr = Field(
+        title="Merchant private key", description="The merchant's RSA private key, PEM (-----BEGIN PRIVATE KEY-----…)"
+    )
+    platform_public_key: str | None = Field(
+        default=None, title="Platform public key", description="The platform's RSA public key, PEM"
+    )
+    sign_algorithm: SignAlgorithm = Field(default=SignAlgorithm.SHA256_WITH_RSA, title="Signature algorithm")
+    timeout: float = Field(default=30.0, gt=0, title="Timeout", description="Seconds per request")
+
+    @classmethod
+    def from_settings(cls, settings: LingongSettings) -> LingongCredentials:
+        """The Block holding what ``LINGONG_*`` configures (the key read from its file if given so)."""
+        return cls(
+            base_url=settings.base_url,
+            merchant_no=settings.merchant_no,
+            private_key=SecretStr(settings.private_key_pem()),
+            platform_public_key=settings.platform_public_key_pem(),
+            sign_algorithm=settings.sign_algorithm,
+            timeout=settings.timeout,
+        )
 
     def settings(self) -> LingongSettings:
         return LingongSettings(
