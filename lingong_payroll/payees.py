@@ -153,21 +153,50 @@ class Payee(BaseModel):
         yield "amount", self.amount
 
 
+#: What the form (the flow's JSON schema, which Prefect's UI renders and its server enforces) asks of a
+#: row. Looser than the validation above (spaces, "+86", a lower-case x are normalised there), so the form
+#: refuses only what can never be right; the row-by-row validation still judges everything.
+ROW_FORM = {
+    "name": {"minLength": 1, "maxLength": MAX_NAME, "examples": ["张伟"]},
+    # No examples of numbers: an example ID, mobile or card in the schema would sit in Prefect's database
+    # looking like a real person's (the descriptions say the format).
+    "id_card_no": {"pattern": r"^\s*\d{17}[\dXx]\s*$"},
+    "mobile": {"pattern": r"^\s*(\+86)?[\s-]*1[3-9]([\s-]*\d){9}\s*$"},
+    "bank_card_no": {"pattern": r"^\s*\d([\s-]*\d){11,18}\s*$"},
+    "amount": {"pattern": r"^\s*\d+(\.\d{1,2})?\s*$", "examples": ["1234.50"]},
+    "remark": {"maxLength": MAX_REMARK, "examples": ["November design work"]},
+}
+ROW_REQUIRED = ["name", "id_card_no", "mobile", "bank_card_no", "amount"]
+
+
+def _row_form(schema: dict[str, Any]) -> None:
+    """The form's rules on top of the model's: required fields, patterns, examples (schema only)."""
+    for name, rules in ROW_FORM.items():
+        schema["properties"][name].update(rules)
+        if name in ROW_REQUIRED:
+            schema["properties"][name].pop("default", None)
+    schema["required"] = list(ROW_REQUIRED)
+
+
 class PayeeRow(BaseModel):
     """A payroll line as entered in a form or a file, before validation (every field is text).
 
     Validation turns rows into :class:`Payee` objects and row-level errors, so that a form with a bad
-    line gets the same row-by-row report as a file.
+    line gets the same row-by-row report as a file. The JSON schema (the UI's form) marks the five
+    fields required and gives their patterns and examples (:data:`ROW_FORM`); the model itself accepts
+    any text, so that code and files reach the row-by-row validation with every error named.
     """
 
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True, coerce_numbers_to_str=True)
+    model_config = ConfigDict(
+        extra="forbid", hide_input_in_errors=True, coerce_numbers_to_str=True, json_schema_extra=_row_form
+    )
 
-    name: str = Field("", description="Full name as on the ID card (姓名)")
-    id_card_no: str = Field("", description="18-character resident ID number (身份证号)")
-    mobile: str = Field("", description="Mainland mobile number (手机号)")
-    bank_card_no: str = Field("", description="Debit card number (银行卡号)")
-    amount: str = Field("", description='Amount in yuan, e.g. "1234.50" (金额)')
-    remark: str = Field("", description="Note shown on the order (备注)")
+    name: str = Field("", title="Name", description="Full name as on the ID card (姓名)")
+    id_card_no: str = Field("", title="ID number", description="18-character resident ID number (身份证号)")
+    mobile: str = Field("", title="Mobile", description="Mainland mobile number, 11 digits (手机号)")
+    bank_card_no: str = Field("", title="Debit card", description="Debit card number, 12 to 19 digits (银行卡号)")
+    amount: str = Field("", title="Amount", description='Amount in yuan, as text, e.g. "1234.50" (金额)')
+    remark: str = Field("", title="Remark", description="Note shown on the order (备注), optional")
 
     def __repr_args__(self) -> Any:
         yield "name", mask_name(self.name)
