@@ -45,7 +45,7 @@ def serve(
     db: DbOption = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn's log level.")] = "info",
 ) -> None:
-    """Answer POST /notify: verify, record, acknowledge 'success', emit lingong.notification.<type> events."""
+    """Answer POST /notify: verify, record, acknowledge 'success', emit events (lingong.settlement.completed, …)."""
     import logging
 
     import uvicorn
