@@ -80,3 +80,20 @@ def load_settings(credentials_block: str | None = None) -> LingongSettings:
         assert isinstance(block, LingongCredentials)
         return block.settings()
     return LingongSettings()
+
+
+#: A flow's ``credentials_block`` parameter: the UI offers a picker of saved LingongCredentials Blocks; code
+#: and older deployments may still pass a Block's name. Empty: the worker's ``LINGONG_*`` variables.
+CredentialsParameter = LingongCredentials | str | None
+
+
+def credentials_name(value: LingongCredentials | str | None) -> str | None:
+    """The saved Block's name, whichever form the flow was given it in (tasks take the name)."""
+    if value is None or isinstance(value, str):
+        return value or None
+    name = getattr(value, "_block_document_name", None)
+    if not name or getattr(value, "_is_anonymous", False):
+        raise ValueError(
+            "credentials_block: save the LingongCredentials Block under a name first (lingong blocks save NAME)"
+        )
+    return str(name)

@@ -93,6 +93,45 @@ def wait_run(stack: Stack, run_id: UUID, timeout: float = 180.0) -> FlowRun:
         time.sleep(1.0)
 
 
+def waiting_for_approval(stack: Stack) -> list[FlowRun]:
+    """Every run waiting for a payment's approval (paused or suspended, tasks/approval.py)."""
+    from prefect.client.schemas.filters import FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    async def go() -> list[FlowRun]:
+        async with get_client() as client:
+            return await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+                )
+            )
+
+    return run(stack, go)
+
+
+def decide(stack: Stack, run_id: UUID, decision: str = "approve", approver: str = "IT approver") -> None:
+    """Answer a run's approval form as the UI's Resume button does."""
+    from prefect.flow_runs import aresume_flow_run
+
+    answer = {"decision": decision, "approver": approver, "comment": f"{decision}d by the integration test"}
+    run(stack, lambda: aresume_flow_run(run_id, run_input=answer))
+
+
+def wait_run_approving(stack: Stack, run_id: UUID, timeout: float = 240.0) -> FlowRun:
+    """Wait until the run is final, approving every payment waiting for approval meanwhile (the run's own,
+    or its subflow's) — a second person who approves whatever is asked."""
+    deadline = time.monotonic() + timeout
+    while True:
+        flow_run = read_run(stack, run_id)
+        if flow_run.state_type is not None and flow_run.state_type.value in FINAL_STATES:
+            return flow_run
+        for waiting in waiting_for_approval(stack):
+            decide(stack, waiting.id)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run {flow_run.name} still {flow_run.state_name} after {timeout:.0f} s")
+        time.sleep(1.0)
+
+
 def runs_of(stack: Stack, deployment_name: str) -> list[FlowRun]:
     """Every flow run of the deployment named ``deployment_name``."""
 

@@ -31,6 +31,7 @@ from tests.integration.stack_helpers import (
     start_run,
     triggered,
     wait_run,
+    wait_run_approving,
 )
 
 pytestmark = pytest.mark.integration_slow
@@ -108,7 +109,7 @@ def scenario(stack_config: StackConfig) -> Scenario:
         }
         for p, amount in zip(people, ["1200.00", "845.50"], strict=True)
     ]
-    payroll = wait_run(
+    payroll = wait_run_approving(  # every payment waits for a second person's approval (make up's threshold 0)
         stack,
         start_run(
             stack,
@@ -138,7 +139,7 @@ def scenario(stack_config: StackConfig) -> Scenario:
     repay_parameters = {"order_no": bounce["biz"]["orderNo"], "card_fixed": True, "payee": fixed}
     # Asked twice at once (a double click): both runs complete, the platform's keys let one payment through.
     asked = [start_run(stack, "bounced-order/bounced-order", repay_parameters) for _ in range(2)]
-    repay, again = (wait_run(stack, run_id) for run_id in asked)
+    repay, again = (wait_run_approving(stack, run_id) for run_id in asked)
     assert (repay.state_name, again.state_name) == ("Completed", "Completed")
 
     phase("re-paid twice")
