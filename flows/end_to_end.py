@@ -22,11 +22,10 @@ from flows.fund_account import fund_account
 from flows.onboard_freelancers import OnboardingReport, onboard_freelancers
 from flows.payroll_run import payroll_run
 from lingong_core.timeutil import SHANGHAI, now
-from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import PayrollReport
 from tasks.funding import RechargeResult
 from tasks.onboarding import Freelancer, store_people
-from tasks.payees import store_payroll, stored_payroll
+from tasks.payees import stored_payroll
 from tasks.settlement import OrderIn, precalculate
 
 
@@ -34,23 +33,6 @@ class EndToEndReport(BaseModel):
     onboarding: OnboardingReport
     recharge: RechargeResult | None
     payroll: PayrollReport
-
-
-def team_payroll(size: int, seed: int) -> list[PayeeRow]:
-    """A made-up team the sandbox accepts, with amounts between ¥800 and about ¥9,000."""
-    from lingong_sandbox.people import team
-
-    return [
-        PayeeRow(
-            name=p.name,
-            id_card_no=p.id_card_no,
-            mobile=p.mobile,
-            bank_card_no=p.bank_card_no,
-            amount=f"{800 + (i * 1379 + seed * 7) % 8200}.{(i * 37) % 100:02d}",
-            remark="项目佣金",
-        )
-        for i, p in enumerate(team(size, seed=seed))
-    ]
 
 
 @flow(name="end-to-end", description="Onboard a team, fund the account, pay the payroll, apply for the invoice.")
@@ -115,10 +97,7 @@ async def end_to_end(
 
 
 if __name__ == "__main__":  # pragma: no cover - a thin command-line entry
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    month = now().strftime("%Y-%m")
-    print(
-        asyncio.run(
-            end_to_end(store_payroll(team_payroll(size, seed=0), source="python -m flows.end_to_end"), month)
-        ).payroll.markdown()
-    )
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python -m flows.end_to_end PAYROLL_REF [yyyy-MM]  (a made-up team: lingong demo)")
+    month = sys.argv[2] if len(sys.argv) > 2 else now().strftime("%Y-%m")
+    print(asyncio.run(end_to_end(sys.argv[1], month)).payroll.markdown())
