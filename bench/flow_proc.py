@@ -85,7 +85,7 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
             payroll_run(
                 args.period,
                 payroll_file=args.file,
-                batch_ref=args.batch_ref,
+                additional_ref=args.batch_ref,
                 wait_timeout_seconds=args.wait_timeout,
             )
         ),
@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", required=True, help="the CSV (name,idCardNo,mobile,bankCardNo,amount)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--period", default="2026-01")
-    parser.add_argument("--batch-ref", default=None)
+    parser.add_argument(
+        "--batch-ref", default=None, help="the run's additional reference: its keys meet no other run's"
+    )
     parser.add_argument("--wait-timeout", type=float, default=900.0)
     parser.add_argument("--profile", type=Path, default=None, help="run the flow under cProfile, stats to this file")
     args = parser.parse_args(argv)

@@ -18,7 +18,8 @@ Rows:
   fresh ``PREFECT_HOME``; the figure is the whole process, start to exit.
 - ``payroll/growth``: time for the largest size over ten times the time for the 1,000 (≤ 1: no worse than linear).
 
-Every run has its own ``batch_ref`` (and the floor its own period), so no run's keys meet another's.
+Every run has its own additional reference (``additional_ref``; and the floor its own period), so no run's keys
+meet another's.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ async def pay_bare(base_url: str, key: Any, file: Path, period: str, batch_ref: 
     parsed = read_payroll_file(file)
     if parsed.errors:
         raise ValueError(parsed.report())
-    run = RunKey(DEFAULT_MERCHANT_NO, TAX_BASE, period, "", batch_ref)
+    run = RunKey(DEFAULT_MERCHANT_NO, TAX_BASE, period, batch_ref)
     batches = plan_batches(run, plan_orders(run, parsed.payees, parsed.rows))
     calls = 0
     async with AsyncLingongClient(

@@ -9,8 +9,8 @@ Once the person's card is fixed, the operator stores the person with the new car
 (``lingong payees add-person`` prints a ``PP…`` reference) and runs this flow again with ``card_fixed``
 and that ``payee_ref`` — the person never travels as a parameter. It checks the order really bounced and
 that the person is the one it paid, then runs ``payroll-run`` for that one person and the bounced amount,
-with a ``batch_ref`` derived from the bounced order's number — so however often it runs, the re-payment
-is made at most once.
+as an additional payment whose reference (``additional_ref``) derives from the bounced order's number,
+``RP-<orderNo>`` — so however often it runs, the re-payment is made at most once.
 
 ``python -m flows.bounced_order ORDER_NO`` runs the recording step by hand.
 """
@@ -27,22 +27,15 @@ from pydantic import BaseModel, Field
 from flows.payroll_run import payroll_run
 from lingong_core.masking import mask_card, mask_id, mask_name
 from lingong_payroll.keys import check_period
+from lingong_payroll.orders import PlatformOrder
+from lingong_payroll.outcomes import JournalUpdate
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import Outcome
-from tasks.followups import (
-    JournalUpdate,
-    OrderFacts,
-    cell,
-    consistent,
-    journal_period,
-    publish_once,
-    read_order,
-    record_outcomes,
-    repay_ref,
-    yuan,
-)
+from tasks.bounces import consistent, repay_ref
+from tasks.notices import cell, publish_once, yuan
 from tasks.onboarding import Freelancer, OnboardingState, onboard_people, stored_people
 from tasks.payees import store_payroll
+from tasks.settlement_results import journal_period, read_order, record_outcomes
 
 
 class RepayRefusedError(ValueError):
@@ -51,7 +44,7 @@ class RepayRefusedError(ValueError):
 
 
 class Repayment(BaseModel):
-    batch_ref: str
+    additional_ref: str
     period: str
     out_order_no: str = Field("", description="The re-payment's order key")
     order_no: str = ""
@@ -61,7 +54,7 @@ class Repayment(BaseModel):
 
 
 class BounceResult(BaseModel):
-    order: OrderFacts
+    order: PlatformOrder
     tax_base_code: str
     refund_no: str = ""
     reason: str = ""
@@ -69,7 +62,7 @@ class BounceResult(BaseModel):
     repayment: Repayment | None = None
 
 
-def _how_to_repay(order: OrderFacts) -> list[str]:
+def _how_to_repay(order: PlatformOrder) -> list[str]:
     parameters = {"order_no": order.order_no, "card_fixed": True, "payee_ref": "PP…"}
     return [
         "## To pay them again",
@@ -78,7 +71,7 @@ def _how_to_repay(order: OrderFacts) -> list[str]:
         "(`lingong payees add-person` asks for the name, ID number, mobile and card, and prints a `PP…` "
         "reference), then start a custom run of the deployment **bounced-order/bounced-order** with "
         "`card_fixed` on and that `payee_ref` (the same person the order paid; it is checked). It pays the "
-        f"bounced amount once, under batch reference `{repay_ref(order.order_no)}` — running it again pays "
+        f"bounced amount once, as additional payment `{repay_ref(order.order_no)}` — running it again pays "
         "nobody twice.",
         "",
         "```sh",
@@ -114,7 +107,8 @@ def _markdown(result: BounceResult) -> str:
             "",
             "## Re-payment",
             "",
-            f"To card {r.bank_card_no} as order {r.out_order_no} (batch reference `{r.batch_ref}`, period {r.period}): "
+            f"To card {r.bank_card_no} as order {r.out_order_no} "
+            f"(additional payment `{r.additional_ref}`, period {r.period}): "
             f"**{r.outcome}**" + (f" — {cell(r.reason)}" if r.reason else ""),
         ]
     return "\n".join(lines)
@@ -133,7 +127,7 @@ def _one_person(payee_ref: str | None) -> Freelancer:
 
 
 async def _repay(
-    order: OrderFacts,
+    order: PlatformOrder,
     tax_base_code: str,
     payee: Freelancer,
     period: str | None,
@@ -169,14 +163,14 @@ async def _repay(
         payroll_ref=store_payroll([row], source=f"re-payment of {order.order_no}"),
         tax_base_code=tax_base_code,
         project_no=project_no,
-        batch_ref=ref,
+        additional_ref=ref,
         onboard_missing=True,
         wait_timeout_seconds=wait_timeout_seconds,
         credentials_block=credentials_block,
     )
     line = report.lines[0]
     return Repayment(
-        batch_ref=ref,
+        additional_ref=ref,
         period=period,
         out_order_no=line.out_order_no,
         order_no=line.order_no,

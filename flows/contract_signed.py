@@ -16,7 +16,8 @@ import sys
 from prefect import flow, get_run_logger
 from pydantic import BaseModel, Field
 
-from tasks.followups import ContractFacts, publish_once, read_contract
+from tasks.contract_results import ContractFacts, read_contract
+from tasks.notices import publish_once
 
 
 class ContractSignedResult(BaseModel):

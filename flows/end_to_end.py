@@ -22,11 +22,13 @@ from flows.fund_account import fund_account
 from flows.onboard_freelancers import OnboardingReport, onboard_freelancers
 from flows.payroll_run import payroll_run
 from lingong_core.timeutil import SHANGHAI, now
+from lingong_payroll.orders import PlannedOrder
+from lingong_payroll.payees import Payee
 from lingong_payroll.report import PayrollReport
 from tasks.funding import RechargeResult
 from tasks.onboarding import Freelancer, store_people
 from tasks.payees import stored_payroll
-from tasks.settlement import OrderIn, precalculate
+from tasks.settlement import precalculate
 
 
 class EndToEndReport(BaseModel):
@@ -64,13 +66,17 @@ async def end_to_end(
     onboarding = await onboard_freelancers(people_ref, tax_base_code, credentials_block=credentials_block)
     checks = await precalculate(
         [
-            OrderIn(
+            PlannedOrder(
                 out_order_no=f"E2E{i:05d}",
-                name=p.name,
-                id_card_no=p.id_card_no,
-                mobile=p.mobile,
-                bank_card_no=p.bank_card_no,
-                amount=Decimal(p.amount),
+                person="",
+                row=i + 1,
+                payee=Payee(
+                    name=p.name,
+                    id_card_no=p.id_card_no,
+                    mobile=p.mobile,
+                    bank_card_no=p.bank_card_no,
+                    amount=p.amount,
+                ),
             )
             for i, p in enumerate(payees)
         ],

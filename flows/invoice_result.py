@@ -13,7 +13,8 @@ import sys
 
 from prefect import flow, get_run_logger
 
-from tasks.followups import InvoiceFacts, cell, publish_once, read_invoice, yuan
+from tasks.invoice_results import InvoiceFacts, read_invoice
+from tasks.notices import cell, publish_once, yuan
 
 
 def _markdown(facts: InvoiceFacts) -> str:

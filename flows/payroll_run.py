@@ -1,11 +1,15 @@
-"""Pay a payroll: validate every row, onboard who is missing, pre-calculate fees, check the balance,
-submit batches, wait for every order to become final, report, and apply for the invoice if asked.
+"""Pay a payroll: validate every row, read what the platform already holds for this run, hold anyone whose
+paid money the payroll no longer accounts for, onboard who is missing, check the balance, submit batches,
+wait for every order to become final, report, and apply for the invoice if asked.
 
-Nobody is paid twice: every order's ``outOrderNo`` and every batch's ``outBatchNo`` derive from the
-payroll's period, provider, project, people and the operator's ``batch_ref`` (lingong_payroll.keys),
-so a task retry, a re-run, or a run on another machine reaches the same keys — and the platform
-refuses a key twice. Orders an earlier run already created are found (SFT0501 flags them, SFT0505
-reads them) and reported, never submitted again.
+Nobody is paid twice, whatever the operator does between runs. A run's identity is (merchant, provider,
+period, additional reference — empty for the period's regular payroll); every order's ``outOrderNo``
+derives from it, the person, the amount and the line's occurrence among that person's lines with that
+amount (lingong_payroll.keys), so a retry, a re-run, a re-exported, reordered or re-projected file reaches
+the same keys, and the platform refuses a key twice. Before the first SFT0502 the by-person guard
+(lingong_payroll.guard) compares what the platform holds for each person in this run with what the payroll
+asks, and pays nobody more than it accounts for. The decisions are lingong_payroll.outcomes'; this flow
+orders the steps.
 
 ``python -m flows.payroll_run FILE PERIOD`` runs it on a payroll file; ``lingong payroll run`` is the
 full command line.
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
 from prefect import flow, get_run_logger
@@ -23,13 +27,15 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.utilities.annotations import quote
 
 from flows import DEFAULT_TAX_BASE_CODE
-from lingong_core.masking import mask_card, mask_id, mask_name
 from lingong_core.money import fmt_yuan
+from lingong_payroll import outcomes
 from lingong_payroll.files import ParsedPayroll, validate_rows
-from lingong_payroll.journal import Journal, JournalOrder
-from lingong_payroll.keys import RunKey, check_batch_ref, check_period
+from lingong_payroll.guard import decide
+from lingong_payroll.journal import Journal
+from lingong_payroll.keys import RunKey, check_batch_ref, check_period, check_ref
+from lingong_payroll.orders import Check, PlannedOrder
 from lingong_payroll.payees import PayeeRow
-from lingong_payroll.plan import MAX_BATCH, PlannedBatch, PlannedOrder, plan_batches, plan_orders
+from lingong_payroll.plan import MAX_BATCH, PlannedBatch, plan_batches, plan_orders
 from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
 from tasks.artifacts import publish_report
 from tasks.credentials import load_settings
@@ -38,89 +44,44 @@ from tasks.onboarding import Freelancer, OnboardingResult, OnboardingState, stor
 from tasks.payees import hide_typed_payees, read_payroll_location, stored_payroll
 from tasks.settlement import (
     ONBOARDING_CODES,
-    OrderIn,
-    OrderState,
     Submission,
     available_balance,
     collect_orders,
     lookup_orders,
     precalculate,
+    read_run_orders,
     submit_batch,
     wait_batches,
 )
 
 MAX_RESUBMIT_ROUNDS = 5
-_OUTCOME = {"SUCCESS": Outcome.PAID, "FAILED": Outcome.FAILED, "BOUNCED": Outcome.BOUNCED}
-_UNEXPLAINED = {
-    Outcome.BOUNCED: "paid, then returned by the bank (退票); the amount and fee were refunded — "
-    "pay again once the payee's card is fixed",
-    Outcome.FAILED: "the platform reports the payout failed without a reason; the amount and fee were refunded",
-}
 
 
 class PayrollRefusedError(ValueError):
     """The payroll itself cannot be paid as given (invalid rows, short balance). Nothing was paid."""
 
 
-def _load(payees: Sequence[PayeeRow] | None, payroll_file: str | None, payroll_ref: str | None) -> ParsedPayroll:
-    """The payroll from exactly one of: typed rows, a file the worker can read, a payee-store reference."""
+async def _load_payroll(
+    payees: Sequence[PayeeRow] | None, payroll_file: str | None, payroll_ref: str | None, skip_invalid: bool
+) -> ParsedPayroll:
+    """The payroll from exactly one of: typed rows, a file the worker can read, a payee-store reference;
+    validated, and refused (nothing paid) when invalid rows are not to be skipped."""
     if sum(map(bool, (payees, payroll_file, payroll_ref))) != 1:
         raise PayrollRefusedError("give one of payees, payroll_file or payroll_ref (exactly one)")
     if payroll_file:
-        return read_payroll_location(payroll_file)
-    if payroll_ref:
-        return validate_rows((r.row, r.fields()) for r in stored_payroll(payroll_ref))
-    return validate_rows((i, row.model_dump()) for i, row in enumerate(payees or [], start=1))
+        parsed = read_payroll_location(payroll_file)
+    elif payroll_ref:
+        parsed = validate_rows((r.row, r.fields()) for r in stored_payroll(payroll_ref))
+    else:
+        parsed = validate_rows((i, row.model_dump()) for i, row in enumerate(payees or [], start=1))
+    if parsed.errors and not skip_invalid:
+        report_text = parsed.report()
+        await acreate_markdown_artifact("# Payroll refused\n\n```\n" + report_text + "\n```", key="payroll-refused")
+        raise PayrollRefusedError(f"{len(parsed.invalid_rows)} invalid row(s); nothing was paid:\n{report_text}")
+    return parsed
 
 
-def _line(order: PlannedOrder) -> PayeeLine:
-    p = order.payee
-    return PayeeLine(
-        row=order.row,
-        name=mask_name(p.name),
-        id_card_no=mask_id(p.id_card_no),
-        bank_card_no=mask_card(p.bank_card_no),
-        amount=p.amount,
-        out_order_no=order.out_order_no,
-    )
-
-
-def _order_in(order: PlannedOrder) -> OrderIn:
-    p = order.payee
-    return OrderIn(
-        out_order_no=order.out_order_no,
-        name=p.name,
-        id_card_no=p.id_card_no,
-        mobile=p.mobile,
-        bank_card_no=p.bank_card_no,
-        amount=p.amount,
-        remark=p.remark,
-    )
-
-
-def _apply_state(line: PayeeLine, state: OrderState, *, earlier: bool) -> None:
-    """What the platform says of an order, onto the payee's line."""
-    line.order_no, line.out_batch_no, line.batch_no = state.order_no, state.out_batch_no, state.batch_no
-    line.service_amount = state.service_amount
-    if state.amount != line.amount:
-        line.outcome = Outcome.CONFLICT
-        line.reason = (
-            f"this period's order {state.out_order_no} already exists for {fmt_yuan(state.amount)} "
-            f"({state.status}); not paid again — use a new batch_ref to pay on purpose"
-        )
-        return
-    line.outcome = _OUTCOME.get(state.status, Outcome.PENDING)
-    reasons = []
-    if earlier:
-        reasons.append("submitted by an earlier run")
-    if state.fail_msg and line.outcome != Outcome.PAID:
-        reasons.append(state.fail_msg)
-    elif line.outcome in _UNEXPLAINED:  # the platform gave no reason: a payee not paid is never left without one
-        reasons.append(_UNEXPLAINED[line.outcome])
-    line.reason = "; ".join(reasons)
-
-
-@flow(name="payroll-run", description="Pay a payroll through the platform, each payee exactly once.")
+@flow(name="payroll-run", description="Pay a payroll through the platform, each person no more than it says.")
 async def payroll_run(
     period: str,
     payees: list[PayeeRow] | None = None,
@@ -131,6 +92,7 @@ async def payroll_run(
     dry_run: bool = False,
     skip_invalid: bool = False,
     invoice: bool = False,
+    additional_ref: str | None = None,
     batch_ref: str | None = None,
     onboard_missing: bool = True,
     wait_timeout_seconds: float = 900.0,
@@ -140,17 +102,19 @@ async def payroll_run(
     """Pay ``payees`` (or the rows of ``payroll_file``) for ``period`` through ``tax_base_code``.
 
     Args:
-        period: The month paid for, yyyy-MM (e.g. 2026-11). Part of every payee's business key.
+        period: The month paid for, yyyy-MM (e.g. 2026-11). Part of the run's identity.
         payees: The payroll's lines: name, ID number, mobile, debit card and amount (as text, e.g. "1234.50").
         payroll_file: Instead of payees: a .csv (UTF-8 or GB18030) or .xlsx file the worker can read (a path on
             shared storage, or an fsspec URL such as s3://… where that filesystem is installed).
         payroll_ref: Instead of payees: a payroll stored in the payee store (PR…), as the upload page stores it.
         tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
-        project_no: The project (SFT0703) the work was for, if any.
-        dry_run: Validate and pre-calculate fees only; pay nothing.
+        project_no: The project (SFT0703) the work was for, if any. Sent with the batches; no part of any key.
+        dry_run: Read only: who would be paid, onboarded, held, and the balance needed; pay nothing.
         skip_invalid: Pay the valid lines of a payroll with invalid ones (reported) instead of refusing it.
         invoice: Apply for the invoice (SFT0605) once every order is final.
-        batch_ref: Names the run. The same payroll with a new batch_ref pays everyone again, on purpose.
+        additional_ref: An additional payment on purpose (a bonus, 补发): a run of its own, paid on top of
+            the period's regular payroll. Empty: the period's regular payroll.
+        batch_ref: A label for the run, shown in the report. It pays nobody again: use additional_ref for that.
         onboard_missing: Verify, bind and sign up payees the platform does not know yet.
         wait_timeout_seconds: How long to wait for the platform to finish paying; a re-run picks up the rest.
         max_batch: Orders per settlement batch (the platform takes at most 1,000).
@@ -159,46 +123,162 @@ async def payroll_run(
     logger = get_run_logger()
     # Typed rows go into the payee store first, and this run's stored parameters become masked.
     payees, payroll_ref = await hide_typed_payees(payees, payroll_file, payroll_ref)
-    period, batch_ref = check_period(period), check_batch_ref(batch_ref)
-    parsed = _load(payees, payroll_file, payroll_ref)
-    if parsed.errors and not skip_invalid:
-        report_text = parsed.report()
-        await acreate_markdown_artifact("# Payroll refused\n\n```\n" + report_text + "\n```", key="payroll-refused")
-        raise PayrollRefusedError(f"{len(parsed.invalid_rows)} invalid row(s); nothing was paid:\n{report_text}")
+    period, additional, label = check_period(period), check_ref(additional_ref), check_batch_ref(batch_ref) or ""
+    parsed = await _load_payroll(payees, payroll_file, payroll_ref, skip_invalid)
     merchant_no = load_settings(credentials_block).merchant_no
-    run = RunKey(merchant_no, tax_base_code, period, project_no or "", batch_ref)
+    run = RunKey(merchant_no, tax_base_code, period, additional)
     planned = plan_orders(run, parsed.payees, parsed.rows)
     report = PayrollReport(
-        run=run.token, period=period, tax_base_code=tax_base_code, project_no=project_no or "", dry_run=dry_run
+        run=run.token,
+        period=period,
+        tax_base_code=tax_base_code,
+        additional_ref=additional,
+        batch_ref=label,
+        project_no=project_no or "",
+        dry_run=dry_run,
     )
-    lines = {o.out_order_no: _line(o) for o in planned}
-    report.lines = sorted(lines.values(), key=lambda x: x.row)
+    lines = {o.out_order_no: outcomes.line_of(o) for o in planned}
+    report.lines = list(lines.values())
     for err_row in parsed.invalid_rows:
         reason = "; ".join(f"{e.column}: {e.reason}" for e in parsed.errors if e.row == err_row)
-        report.lines.append(
-            PayeeLine(
-                row=err_row,
-                name="",
-                id_card_no="",
-                bank_card_no="",
-                amount=Decimal("0.00"),
-                outcome=Outcome.INVALID,
-                reason=reason,
-            )
-        )
-    report.lines.sort(key=lambda x: x.row)
+        report.lines.append(outcomes.invalid_line(err_row, reason))
     if parsed.luhn_flags:
         report.notes.append(f"rows {parsed.luhn_flags} carry cards failing the Luhn check (flagged, not refused)")
-    logger.info(
-        "payroll %s %s: %d payees, %d invalid rows", period, tax_base_code, len(planned), len(parsed.invalid_rows)
-    )
-
+    logger.info("payroll %s: %d lines, %d invalid rows", run.label, len(planned), len(parsed.invalid_rows))
     by_key = {o.out_order_no: o for o in planned}
-    inputs = {k: _order_in(o) for k, o in by_key.items()}
-    checks = {
-        c.out_order_no: c for c in await precalculate(quote(list(inputs.values())), tax_base_code, credentials_block)
-    }
 
+    journal = Journal()
+    try:
+        # 1. What the platform already holds for this run: SFT0501 flags each line's key already used (and
+        #    prices the rest); the journal's index lists the run's batches (SFT0503/0504) — it is never the truth.
+        checks = {c.out_order_no: c for c in await precalculate(quote(planned), tax_base_code, credentials_block)}
+        index = outcomes.index_batches(journal.orders(tax_base_code), run)
+        used = sorted(k for k, c in checks.items() if c.key_used)
+        found = await read_run_orders(index, used, credentials_block) if index or used else []
+
+        # 2. The by-person guard: pay only what the payroll accounts for; hold anyone it does not.
+        verdict = decide(planned, found)
+        earlier = {o.out_order_no: o for o in found if o.out_order_no in lines}
+        for key, order in earlier.items():
+            outcomes.apply_state(lines[key], order, earlier=True)
+        for decision in verdict.held:  # lines with an order keep its state; the others are held
+            unpaid = [line.out_order_no for line in decision.lines if line.out_order_no not in earlier]
+            for key in unpaid:
+                outcomes.hold(lines[key], decision, run)
+            if not unpaid:
+                report.lines.append(outcomes.held_line(decision, run))
+        if verdict.absent:
+            report.notes.append(
+                f"{len(verdict.absent)} person(s) already paid in this run have no line in this payroll "
+                f"({fmt_yuan(sum((d.paid + d.in_flight for d in verdict.absent), Decimal(0)))}); nothing paid to them"
+            )
+        if verdict.held:
+            logger.warning("payroll %s: %d person(s) HELD, paid nothing more", run.label, len(verdict.held))
+        if verdict.unattributed:
+            report.notes.append(
+                f"{len(verdict.unattributed)} order(s) in this run's batches carry keys not made by this version; "
+                "not counted by the guard"
+            )
+        candidates = sorted(verdict.to_pay)
+        for key in candidates:
+            if checks[key].key_used:  # used, yet neither in the run's batches nor found by its key
+                lines[key].outcome, lines[key].reason = Outcome.REFUSED, outcomes.USED_WITHOUT_ORDER
+
+        # 3. Onboarding: who the platform does not know yet (a dry run only says who).
+        missing = [k for k in candidates if not checks[k].passed and checks[k].code in ONBOARDING_CODES]
+        onboard = _onboarder(run, by_key, tax_base_code, credentials_block)
+        if missing and onboard_missing and not dry_run:
+            checks |= await _onboard_and_recheck(missing, by_key, onboard, tax_base_code, credentials_block)
+        if dry_run and missing:
+            people = {by_key[k].person: lines[k] for k in missing}
+            report.notes.append(
+                f"would onboard first: {len(people)} person(s): "
+                + ", ".join(f"{x.name} ({x.id_card_no})" for x in people.values())
+            )
+        to_pay = [by_key[k] for k in candidates if not checks[k].key_used and outcomes.apply_check(lines[k], checks[k])]
+
+        # 4. The balance (a dry run reports it and stops: nothing but reads was sent).
+        need = sum((o.amount + checks[o.out_order_no].service_amount for o in to_pay), Decimal("0.00"))
+        available = await available_balance(tax_base_code, credentials_block) if to_pay or dry_run else need
+        if dry_run:
+            for key in missing:
+                if lines[key].outcome == Outcome.REFUSED and onboard_missing:
+                    lines[key].outcome = Outcome.PENDING
+                    lines[key].reason = f"would be onboarded first ({lines[key].reason})"
+            would = to_pay + [by_key[k] for k in missing if onboard_missing]
+            report.notes.append(
+                f"dry run: {len(would)} line(s) would be paid {fmt_yuan(sum((o.amount for o in would), Decimal(0)))}; "
+                f"balance needed {fmt_yuan(need)} (payouts + service fee of the lines priced now), available "
+                f"{fmt_yuan(available)}{' — NOT ENOUGH' if available < need else ''}; "
+                f"{len(verdict.held)} person(s) would be HELD; nothing was sent but reads"
+            )
+            await publish_report(report)
+            return report
+        if available < need:
+            raise PayrollRefusedError(
+                f"the account with {tax_base_code} holds {fmt_yuan(available)}; this payroll needs {fmt_yuan(need)} "
+                f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
+            )
+
+        # ---- decided and balance checked: the four-eyes approval goes here, before the first SFT0502 ----
+
+        # 5. Submit, wait, collect.
+        taken: list[str] = []  # keys another run's batch took between our pre-calculation and our SFT0502
+        sent: set[str] = set()
+        submitted = await _submit(
+            run,
+            to_pay,
+            lines,
+            project_no,
+            max_batch,
+            credentials_block,
+            journal,
+            onboard if onboard_missing else None,
+            sent,
+            taken,
+        )
+        taken_states = await lookup_orders(quote(taken), credentials_block=credentials_block) if taken else []
+        for state in taken_states:
+            earlier[state.out_order_no] = state
+            outcomes.apply_state(lines[state.out_order_no], state, earlier=True)
+        for key in set(taken) - {s.out_order_no for s in taken_states}:
+            lines[key].outcome, lines[key].reason = (
+                Outcome.REFUSED,
+                "the platform reports the key used but has no order",
+            )
+
+        wait_for = sorted(set(submitted) | {o.out_batch_no for o in earlier.values() if not o.final})
+        if wait_for:
+            statuses = await wait_batches(wait_for, wait_timeout_seconds, credentials_block)
+            unfinished = sorted(b for b, s in statuses.items() if s != "COMPLETED")
+            if unfinished:
+                report.notes.append(
+                    f"still processing when the run stopped waiting: {', '.join(unfinished)}; "
+                    "run again with the same inputs to pick up the results (nothing is paid twice)"
+                )
+            for state in await collect_orders(wait_for, credentials_block):
+                if state.out_order_no in lines and lines[state.out_order_no].outcome != Outcome.HELD:
+                    outcomes.apply_state(lines[state.out_order_no], state, earlier=state.out_order_no in earlier)
+        report.batches = sorted({line.batch_no for line in lines.values() if line.batch_no})
+        journal.record(outcomes.journal_rows(run, lines.values(), sent))
+    finally:
+        journal.close()
+
+    report.lines.sort(key=lambda x: x.row)
+    if invoice:
+        report.invoice = await _invoice(run, report, tax_base_code, credentials_block)
+    counts = report.counts()
+    logger.info("payroll %s: %s", run.label, ", ".join(f"{k.value.lower()} {v}" for k, v in sorted(counts.items())))
+    await publish_report(report)
+    return report
+
+
+Onboard = Callable[[list[str]], Awaitable[dict[str, OnboardingResult]]]
+
+
+def _onboarder(
+    run: RunKey, by_key: dict[str, PlannedOrder], tax_base_code: str, credentials_block: str | None
+) -> Onboard:
     async def onboard(keys: list[str]) -> dict[str, OnboardingResult]:
         """Onboard the payees of these orders (verify, bind this card, contract); order key → result."""
         from flows.onboard_freelancers import onboard_freelancers
@@ -214,128 +294,50 @@ async def payroll_run(
         onboarding = await onboard_freelancers(
             people_ref, tax_base_code, credentials_block=credentials_block, publish=False
         )
-        logger.info("onboarded %d of %d payees", len(people) - len(onboarding.refused), len(people))
+        get_run_logger().info("onboarded %d of %d payees", len(people) - len(onboarding.refused), len(people))
         outcome = dict(zip(people, onboarding.results, strict=True))  # results keep the order given
         return {k: outcome[by_key[k].payee.id_card_no] for k in keys}
 
-    missing = [k for k, c in checks.items() if not c.passed and c.code in ONBOARDING_CODES]
-    if missing and onboard_missing and not dry_run:
-        onboarded = await onboard(missing)
-        rechecked = await precalculate(quote([inputs[k] for k in missing]), tax_base_code, credentials_block)
-        for check in rechecked:
-            result = onboarded[check.out_order_no]
-            if not check.passed and result.reason:  # onboarding's refusal says more than "not verified"
-                check = check.model_copy(
-                    update={"code": result.code or check.code, "reason": f"onboarding refused: {result.reason}"}
-                )
-            checks[check.out_order_no] = check
+    return onboard
 
-    async def cure(keys: list[str]) -> dict[str, str]:
-        """Payees a batch was refused for whom onboarding is the cure (a card not bound yet: SFT0501 does
-        not look at cards); key → "" when now ready, else why not."""
-        if not onboard_missing:
-            return dict.fromkeys(keys, "onboarding not asked for (onboard_missing is off)")
-        return {
-            k: "" if r.state == OnboardingState.READY else f"onboarding refused: {r.reason or r.state}"
-            for k, r in (await onboard(keys)).items()
-        }
 
-    earlier = [k for k, c in checks.items() if not c.passed and c.code == 409]
-    to_pay: list[PlannedOrder] = []
-    for key, check in checks.items():
-        line = lines[key]
-        line.service_amount = check.service_amount
-        if check.passed:
-            to_pay.append(by_key[key])
-        elif check.code != 409:
-            line.outcome, line.reason = Outcome.REFUSED, f"[{check.code}] {check.reason}"
-
-    if dry_run:
-        report.notes.append(
-            f"dry run: {len(to_pay)} payees would be paid "
-            f"{fmt_yuan(sum((o.amount for o in to_pay), Decimal('0')))} plus "
-            f"{fmt_yuan(sum((checks[o.out_order_no].service_amount for o in to_pay), Decimal('0')))}"
-            " service fee; nothing was sent"
-        )
-        await publish_report(report)
-        return report
-
-    need = sum((o.amount + checks[o.out_order_no].service_amount for o in to_pay), Decimal("0.00"))
-    if to_pay:
-        available = await available_balance(tax_base_code, credentials_block)
-        if available < need:
-            raise PayrollRefusedError(
-                f"the account with {tax_base_code} holds {fmt_yuan(available)}; this payroll needs {fmt_yuan(need)} "
-                f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
+async def _onboard_and_recheck(
+    keys: list[str],
+    by_key: dict[str, PlannedOrder],
+    onboard: Onboard,
+    tax_base_code: str,
+    credentials_block: str | None,
+) -> dict[str, Check]:
+    onboarded = await onboard(keys)
+    checks = {}
+    for check in await precalculate(quote([by_key[k] for k in keys]), tax_base_code, credentials_block):
+        result = onboarded[check.out_order_no]
+        if not check.passed and result.reason:  # onboarding's refusal says more than "not verified"
+            check = check.model_copy(
+                update={"code": result.code or check.code, "reason": f"onboarding refused: {result.reason}"}
             )
-
-    journal = Journal()
-    taken: list[str] = []  # keys another run's batch took between our pre-calculation and our SFT0502
-    submitted = await _submit(
-        run,
-        to_pay,
-        inputs,
-        lines,
-        period,
-        project_no,
-        tax_base_code,
-        max_batch,
-        credentials_block,
-        journal,
-        cure,
-        taken=taken,
-    )
-    earlier += taken  # followed like the orders an earlier run created, never left pending
-    earlier_states = await lookup_orders(quote(earlier), credentials_block=credentials_block) if earlier else []
-    for state in earlier_states:
-        _apply_state(lines[state.out_order_no], state, earlier=True)
-    for key in set(earlier) - {s.out_order_no for s in earlier_states}:
-        lines[key].outcome, lines[key].reason = Outcome.REFUSED, "the platform reports the key used but has no order"
-
-    wait_for = sorted(set(submitted) | {s.out_batch_no for s in earlier_states})
-    if wait_for:
-        statuses = await wait_batches(wait_for, wait_timeout_seconds, credentials_block)
-        unfinished = sorted(b for b, s in statuses.items() if s != "COMPLETED")
-        if unfinished:
-            report.notes.append(
-                f"still processing when the run stopped waiting: {', '.join(unfinished)}; "
-                "run again with the same inputs to pick up the results (nothing is paid twice)"
-            )
-        earlier_keys = set(earlier)
-        for state in await collect_orders(wait_for, credentials_block):
-            if state.out_order_no in lines:
-                _apply_state(lines[state.out_order_no], state, earlier=state.out_order_no in earlier_keys)
-        report.batches = sorted({line.batch_no for line in lines.values() if line.batch_no})
-    journal.record(_journal_rows(run, period, tax_base_code, lines.values()))
-    journal.close()
-
-    if invoice:
-        report.invoice = await _invoice(run, report, tax_base_code, credentials_block)
-    counts = report.counts()
-    logger.info("payroll %s: %s", period, ", ".join(f"{k.value.lower()} {v}" for k, v in sorted(counts.items())))
-    await publish_report(report)
-    return report
+        checks[check.out_order_no] = check
+    return checks
 
 
 async def _submit(
     run: RunKey,
     orders: list[PlannedOrder],
-    inputs: dict[str, OrderIn],
     lines: dict[str, PayeeLine],
-    period: str,
     project_no: str | None,
-    tax_base_code: str,
     max_batch: int,
     credentials_block: str | None,
     journal: Journal,
-    cure: Callable[[list[str]], Awaitable[dict[str, str]]],
-    taken: list[str] | None = None,
+    onboard: Onboard | None,
+    sent: set[str],
+    taken: list[str],
 ) -> list[str]:
     """Submit every batch once; a refused batch's other orders go again in a new batch of their own.
 
-    Orders refused for want of onboarding (e.g. a new card not bound yet) are onboarded once (``cure``)
-    and go again with them; orders refused for anything else are reported with the platform's reason.
-    An order whose key another batch already holds (409: a concurrent run's) is added to ``taken``.
+    Each batch is put in the journal before it is sent (the next run's guard finds it even if this process
+    dies right after the platform took it). Orders refused for want of onboarding (e.g. a new card not bound
+    yet) are onboarded once and go again; orders refused for anything else are reported with the platform's
+    reason. An order whose key another batch already holds (409: a concurrent run's) is added to ``taken``.
     """
     queue = plan_batches(run, orders, max_batch)
     accepted: list[str] = []
@@ -344,15 +346,28 @@ async def _submit(
     gate = asyncio.Semaphore(4)
 
     async def send(batch: PlannedBatch) -> tuple[PlannedBatch, Submission]:
+        keys = [o.out_order_no for o in batch.orders]
+        journal.record(outcomes.intent_rows(run, batch.out_batch_no, [lines[k] for k in keys]))
+        sent.update(keys)
         async with gate:
             return batch, await submit_batch(
                 batch.out_batch_no,
-                quote([inputs[o.out_order_no] for o in batch.orders]),  # quote: Prefect need not walk 1,000 rows
-                tax_base_code,
-                period,
+                quote(list(batch.orders)),  # quote: Prefect need not walk 1,000 rows
+                run.tax_base_code,
+                run.period,
                 project_no,
                 credentials_block,
             )
+
+    async def cure(keys: list[str]) -> dict[str, str]:
+        """Payees a batch was refused for whom onboarding is the cure (a card not bound yet: SFT0501 does
+        not look at cards); key → "" when now ready, else why not."""
+        if onboard is None:
+            return dict.fromkeys(keys, "onboarding not asked for (onboard_missing is off)")
+        return {
+            k: "" if r.state == OnboardingState.READY else f"onboarding refused: {r.reason or r.state}"
+            for k, r in (await onboard(keys)).items()
+        }
 
     for _ in range(MAX_RESUBMIT_ROUNDS):
         if not queue:
@@ -360,36 +375,25 @@ async def _submit(
         again: list[PlannedOrder] = []
         curable: list[str] = []
         for batch, result in await asyncio.gather(*(send(b) for b in queue)):
+            keys = [o.out_order_no for o in batch.orders]
             if result.accepted:
                 accepted.append(batch.out_batch_no)
                 journal.record(
-                    JournalOrder(
-                        o.out_order_no,
-                        run.token,
-                        period,
-                        tax_base_code,
-                        batch.out_batch_no,
-                        result.batch_no,
-                        "",
-                        o.amount,
-                        lines[o.out_order_no].service_amount,
-                        "SUBMITTED",
-                    )
-                    for o in batch.orders
+                    outcomes.submitted_rows(run, batch.out_batch_no, result.batch_no, [lines[k] for k in keys])
                 )
-                for o in batch.orders:
-                    lines[o.out_order_no].out_batch_no = batch.out_batch_no
+                for k in keys:
+                    lines[k].out_batch_no = batch.out_batch_no
                 continue
-            refused = result.refused
-            for key, check in refused.items():
-                if key in lines and check.code == 409 and taken is not None:
-                    taken.append(key)
-                if key not in lines or check.code == 409:
+            for key, check in result.refused.items():
+                if key not in lines:
                     continue
-                lines[key].outcome, lines[key].reason = Outcome.REFUSED, f"[{check.code}] {check.reason}"
+                if check.key_used:
+                    taken.append(key)
+                    continue
+                lines[key].outcome, lines[key].reason = Outcome.REFUSED, outcomes.refusal(check)
                 if check.code in ONBOARDING_CODES and key not in cured:
                     curable.append(key)
-            again += [o for o in batch.orders if o.out_order_no not in refused]
+            again += [o for o in batch.orders if o.out_order_no not in result.refused]
         if curable:
             cured.update(curable)
             for key, why in (await cure(curable)).items():
@@ -402,25 +406,6 @@ async def _submit(
     return accepted
 
 
-def _journal_rows(run: RunKey, period: str, tax_base_code: str, lines: Iterable[PayeeLine]) -> list[JournalOrder]:
-    return [
-        JournalOrder(
-            line.out_order_no,
-            run.token,
-            period,
-            tax_base_code,
-            line.out_batch_no,
-            line.batch_no,
-            line.order_no,
-            line.amount,
-            line.service_amount,
-            line.outcome.value,
-        )
-        for line in lines
-        if line.out_order_no and line.outcome != Outcome.REFUSED
-    ]
-
-
 async def _invoice(run: RunKey, report: PayrollReport, tax_base_code: str, credentials_block: str | None) -> str:
     if not report.complete:
         return "not applied: the payroll is not complete yet"
@@ -431,7 +416,7 @@ async def _invoice(run: RunKey, report: PayrollReport, tax_base_code: str, crede
     return f"{result.apply_no or result.out_apply_no} {result.status} {fmt_yuan(result.amount)}"
 
 
-@flow(name="payroll-run", description="Pay a payroll file or an uploaded payroll, each payee exactly once.")
+@flow(name="payroll-run", description="Pay a payroll file or an uploaded payroll, each person no more than it says.")
 async def payroll_run_deployed(
     period: str,
     payroll_file: str | None = None,
@@ -441,6 +426,7 @@ async def payroll_run_deployed(
     dry_run: bool = False,
     skip_invalid: bool = False,
     invoice: bool = False,
+    additional_ref: str | None = None,
     batch_ref: str | None = None,
     onboard_missing: bool = True,
     wait_timeout_seconds: float = 900.0,
@@ -452,16 +438,18 @@ async def payroll_run_deployed(
     leaves copies in its database files (docs/operations.md, "Personal data").
 
     Args:
-        period: The month paid for, yyyy-MM (e.g. 2026-11). Part of every payee's business key.
+        period: The month paid for, yyyy-MM (e.g. 2026-11). Part of the run's identity.
         payroll_file: A .csv (UTF-8 or GB18030) or .xlsx file the worker can read: a path on shared storage, or
             an fsspec URL such as s3://bucket/payroll.xlsx where that filesystem is installed.
         payroll_ref: Or a payroll stored in the payee store (PR…): the upload page stores one and starts this.
         tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
-        project_no: The project (SFT0703) the work was for, if any.
-        dry_run: Validate and pre-calculate fees only; pay nothing.
+        project_no: The project (SFT0703) the work was for, if any. Sent with the batches; no part of any key.
+        dry_run: Read only: who would be paid, onboarded, held, and the balance needed; pay nothing.
         skip_invalid: Pay the valid lines of a payroll with invalid ones (reported) instead of refusing it.
         invoice: Apply for the invoice (SFT0605) once every order is final.
-        batch_ref: Names the run. The same payroll with a new batch_ref pays everyone again, on purpose.
+        additional_ref: An additional payment on purpose (a bonus, 补发): a run of its own, paid on top of
+            the period's regular payroll. Empty: the period's regular payroll.
+        batch_ref: A label for the run, shown in the report. It pays nobody again: use additional_ref for that.
         onboard_missing: Verify, bind and sign up payees the platform does not know yet.
         wait_timeout_seconds: How long to wait for the platform to finish paying; a re-run picks up the rest.
         max_batch: Orders per settlement batch (the platform takes at most 1,000).

@@ -14,7 +14,8 @@ import sys
 
 from prefect import flow, get_run_logger
 
-from tasks.followups import RechargeFacts, cell, publish_once, read_recharge, yuan
+from tasks.notices import cell, publish_once, yuan
+from tasks.recharge_results import RechargeFacts, read_recharge
 
 
 class RechargeFailedError(RuntimeError):

@@ -27,8 +27,10 @@ from pydantic import BaseModel, Field
 from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.money import fmt_yuan
 from lingong_payroll.journal import Journal, JournalOrder
+from lingong_payroll.orders import PlatformOrder
+from lingong_payroll.outcomes import NEVER_SENT
 from tasks.reconciling import LedgerSnapshot, read_ledger
-from tasks.settlement import OrderState, lookup_orders
+from tasks.settlement import lookup_orders
 
 
 class Difference(BaseModel):
@@ -63,13 +65,15 @@ class ReconcileReport(BaseModel):
         return "\n".join(head)
 
 
-def compare(journal: list[JournalOrder], states: dict[str, OrderState], ledger: LedgerSnapshot) -> list[Difference]:
+def compare(journal: list[JournalOrder], states: dict[str, PlatformOrder], ledger: LedgerSnapshot) -> list[Difference]:
     """Every difference between the runs' records, the platform's orders and its ledger."""
     diffs: list[Difference] = []
     recorded = {o.out_order_no: o for o in journal}
     for key, mine in recorded.items():
         theirs = states.get(key)
         if theirs is None:
+            if mine.outcome in NEVER_SENT:  # put in the journal before sending, and not taken: nothing to match
+                continue
             diffs.append(Difference(kind="missing on platform", key=key, detail=f"recorded {mine.outcome}"))
             continue
         if theirs.amount != mine.amount:

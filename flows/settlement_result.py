@@ -17,21 +17,15 @@ import sys
 from prefect import flow, get_run_logger
 from pydantic import BaseModel
 
-from tasks.followups import (
-    BatchFacts,
-    JournalUpdate,
-    OrderFacts,
-    cell,
-    publish_once,
-    read_settlement,
-    record_outcomes,
-    yuan,
-)
+from lingong_payroll.orders import PlatformOrder
+from lingong_payroll.outcomes import JournalUpdate
+from tasks.notices import cell, publish_once, yuan
+from tasks.settlement_results import BatchFacts, read_settlement, record_outcomes
 
 
 class SettlementResult(BaseModel):
     batch: BatchFacts
-    orders: list[OrderFacts]
+    orders: list[PlatformOrder]
     journal: JournalUpdate
 
 

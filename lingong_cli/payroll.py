@@ -3,6 +3,12 @@
 It runs the ``payroll_run`` flow against whatever the environment configures (``LINGONG_*``: the
 sandbox or a real merchant account). The file is validated first, before Prefect starts: a file with
 invalid rows is refused with one line per bad row, and nothing is paid.
+
+Exit codes (README, "Paying a payroll"): 0 every line paid (or already paid); 1 refused as a whole,
+nothing paid (invalid rows, short balance, a bad option); 2 the platform or the network failed — run
+again, nobody is paid twice; 3 some lines were still being paid when the run stopped waiting — run again
+to pick up the results; 4 some lines need the operator (HELD, CONFLICT, REFUSED, FAILED, BOUNCED,
+INVALID), each listed with its reason. A dry run exits 0 or 4 the same way.
 """
 
 from __future__ import annotations
@@ -37,8 +43,16 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and pre-calculate; pay nothing.")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Pay the valid rows, report the rest.")] = False,
     invoice: Annotated[bool, typer.Option("--invoice", help="Apply for the invoice when all is final.")] = False,
+    additional: Annotated[
+        str | None,
+        typer.Option(
+            "--additional",
+            help="Pay on purpose on top of the period's payroll (a bonus, 补发): REF names the additional payment.",
+        ),
+    ] = None,
     batch_ref: Annotated[
-        str | None, typer.Option("--batch-ref", help="Name the run: pay the same file again on purpose.")
+        str | None,
+        typer.Option("--batch-ref", help="A label for the run, shown in the report; it pays nobody again."),
     ] = None,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for the platform.")] = 900.0,
     sheet: SheetOption = None,
@@ -46,10 +60,10 @@ def run(
     max_amount: MaxAmountOption = DEFAULT_MAX,
     include_hidden_rows: IncludeHiddenOption = False,
 ) -> None:
-    """Pay every payee of FILE exactly once for PERIOD; re-running the same file pays nobody again."""
+    """Pay every line of FILE for PERIOD, each person no more than the file says; re-running pays nobody again."""
     from lingong_core.errors import InputError, LingongError
     from lingong_payroll.files import PayrollFileError, read_payroll_file
-    from lingong_payroll.keys import check_batch_ref, check_period
+    from lingong_payroll.keys import check_batch_ref, check_period, check_ref
 
     from .sheet_options import explained, read_options, say
 
@@ -57,6 +71,7 @@ def run(
     try:
         check_period(period)
         check_batch_ref(batch_ref)
+        check_ref(additional, "--additional")
         options = read_options(sheet, amount_column, max_amount, include_hidden_rows)
         parsed = read_payroll_file(file, options)
     except (InputError, PayrollFileError) as exc:
@@ -81,6 +96,7 @@ def run(
                     dry_run=dry_run,
                     skip_invalid=skip_invalid,
                     invoice=invoice,
+                    additional_ref=additional,
                     batch_ref=batch_ref,
                     wait_timeout_seconds=wait,
                 )
@@ -92,5 +108,8 @@ def run(
         say(console, "platform", f"{type(exc).__name__}: {exc}")
         raise typer.Exit(2) from None
     console.print(report.markdown(), markup=False)
-    if not report.complete:
+    if report.needs_operator:
+        console.print(f"[yellow]{len(report.needs_operator)} line(s) need you: see their reasons above[/]")
+        raise typer.Exit(4)
+    if not report.complete and not report.dry_run:
         raise typer.Exit(3)

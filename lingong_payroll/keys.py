@@ -1,14 +1,22 @@
-"""Business keys derived from a payroll's inputs, so a task retry or a whole re-run reuses them.
+"""A payroll run's identity and the business keys derived from it, stable under what operators do to files.
 
-The platform refuses a second ``outOrderNo`` or ``outBatchNo`` (contract §4), so deriving them from
-the inputs — never from a clock, a random number or a flow-run id — is what makes a re-run unable to
-pay anyone twice. The keys are:
+The platform refuses a second ``outOrderNo`` or ``outBatchNo`` (contract §4), so deriving them from the
+payroll's meaning — never from a clock, a random number, a flow-run id, a file name or a row number — is
+what lets a task retry, a re-run or an edited file reach the same keys (docs/design.md, "Run identity").
 
-- **run**: merchant, service provider, period, project, and the operator's ``batch_ref`` when given;
-- **order** (``outOrderNo``): the run, the payee's ID number, and the payee's occurrence in the
-  payroll (a second line for the same person in the same payroll is a second order). Re-running the
-  same period — even from an edited file — reaches the same keys, so anyone already paid is found,
-  not paid again. Paying the same people again on purpose takes a new ``batch_ref``;
+- **run identity** (:class:`RunKey`): merchant, service provider (``taxBaseCode``), period, and the
+  additional-payment reference (``additional_ref``; empty for the period's regular payroll). Not the
+  project, not the file, not a batch label: adding, changing or dropping ``--project`` or naming the batch
+  differently pays nobody again. ``--additional REF`` is the only way to pay the same people again on
+  purpose (a bonus, 补发, the re-payment ``RP-<orderNo>`` of a bounced order).
+- **person token** (:meth:`RunKey.person`): a digest of the run identity and the ID number (normalised),
+  at a fixed place in every ``outOrderNo`` (characters 8–17), so orders read back from the platform — whose
+  ID numbers come masked — can be grouped by person.
+- **order** (``outOrderNo``, :meth:`RunKey.order_no`): the run, the person, the amount, and the line's
+  occurrence among that person's lines *with the same amount* (1 for the first such line). Reordering,
+  inserting or removing other rows (valid or not), re-exporting or changing the project leaves every
+  line's key as it was; two identical lines stay two distinct keys, the same two on every run.
+  Format: ``PO`` + yyyyMM + person (10) + line digest (12) = 30 characters.
 - **batch** (``outBatchNo``): the run and the sorted set of order keys it carries.
 
 The ``requestNo`` of a write is *not* derived: the platform replays the stored answer to a repeated
@@ -25,11 +33,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from lingong_core.errors import InputError
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 REF_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+ORDER_RE = re.compile(r"^PO\d{6}[0-9A-F]{22}$")
+PERSON = slice(8, 18)  # where the person token sits in an outOrderNo
 
 
 def _digest(*parts: str, size: int = 16) -> str:
@@ -43,12 +54,22 @@ def check_period(period: str) -> str:
     return period.strip()
 
 
-def check_batch_ref(ref: str | None) -> str | None:
+def check_ref(ref: str | None, field: str = "additional") -> str:
+    """An additional-payment reference (or a batch label): 1–32 letters, digits, '_', '.' or '-'; "" for none."""
     if ref is None or ref == "":
-        return None
-    if not REF_RE.match(ref):
-        raise InputError("batchRef", "must be 1–32 letters, digits, '_', '.' or '-'", ref[:40])
+        return ""
+    if not isinstance(ref, str) or not REF_RE.match(ref):
+        raise InputError(field, "must be 1–32 letters, digits, '_', '.' or '-'", str(ref)[:40])
     return ref
+
+
+def check_batch_ref(ref: str | None) -> str | None:
+    """The old ``batch_ref``: a label shown in the report, no part of any key."""
+    return check_ref(ref, "batchRef") or None
+
+
+def normalise_id(id_card_no: str) -> str:
+    return "".join(id_card_no.split()).upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,23 +77,29 @@ class RunKey:
     merchant_no: str
     tax_base_code: str
     period: str
-    project_no: str = ""
-    batch_ref: str | None = None
+    additional_ref: str = ""
 
     @property
     def token(self) -> str:
-        return _digest(
-            "run", self.merchant_no, self.tax_base_code, self.period, self.project_no, self.batch_ref or "", size=10
-        )
+        return _digest("run", self.merchant_no, self.tax_base_code, self.period, self.additional_ref, size=10)
 
     @property
     def compact_period(self) -> str:
         return self.period.replace("-", "")
 
-    def order_no(self, id_card_no: str, occurrence: int) -> str:
-        """``outOrderNo`` for the ``occurrence``-th line (from 1) of this person in the payroll. 30 chars."""
-        digest = _digest("order", self.token, id_card_no.upper(), str(occurrence))
-        return f"PO{self.compact_period}{digest}{occurrence:02d}"
+    @property
+    def label(self) -> str:
+        extra = f" · additional {self.additional_ref}" if self.additional_ref else " · regular payroll"
+        return f"{self.period} · {self.tax_base_code}{extra}"
+
+    def person(self, id_card_no: str) -> str:
+        """The person's token in this run (10 hex characters): who an order read back from the platform paid."""
+        return _digest("person", self.token, normalise_id(id_card_no), size=10)
+
+    def order_no(self, id_card_no: str, amount: Decimal, occurrence: int) -> str:
+        """``outOrderNo`` of the ``occurrence``-th line (from 1) of this person with this amount. 30 chars."""
+        line = _digest("order", self.token, normalise_id(id_card_no), f"{amount:.2f}", str(occurrence), size=12)
+        return f"PO{self.compact_period}{self.person(id_card_no)}{line}"
 
     def batch_no(self, order_nos: Iterable[str]) -> str:
         """``outBatchNo`` for a batch carrying exactly these orders."""
@@ -82,11 +109,17 @@ class RunKey:
         return f"PI{self.compact_period}{_digest('invoice', self.token, *sorted(batch_nos))}"
 
 
-def occurrences(id_card_nos: Sequence[str]) -> list[int]:
-    """For each line, which occurrence of that person it is (1 for the first line, 2 for the second, …)."""
-    seen: Counter[str] = Counter()
+def person_of(out_order_no: str) -> str:
+    """The person token inside an ``outOrderNo`` this module made; "" for any other key."""
+    return out_order_no[PERSON] if ORDER_RE.match(out_order_no) else ""
+
+
+def occurrences(lines: Sequence[tuple[str, Decimal]]) -> list[int]:
+    """For each (ID number, amount) line, which occurrence of that person *with that amount* it is (from 1)."""
+    seen: Counter[tuple[str, Decimal]] = Counter()
     out = []
-    for id_no in id_card_nos:
-        seen[id_no.upper()] += 1
-        out.append(seen[id_no.upper()])
+    for id_no, amount in lines:
+        key = (normalise_id(id_no), amount)
+        seen[key] += 1
+        out.append(seen[key])
     return out

@@ -11,20 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .keys import RunKey, occurrences
+from .orders import PlannedOrder
 from .payees import Payee
 
 MAX_BATCH = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedOrder:
-    out_order_no: str
-    payee: Payee
-    row: int  # where the payee came from (sheet row, or position in the parameter list)
-
-    @property
-    def amount(self) -> Decimal:
-        return self.payee.amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +28,16 @@ class PlannedBatch:
 
 
 def plan_orders(run: RunKey, payees: Sequence[Payee], rows: Sequence[int] | None = None) -> list[PlannedOrder]:
-    """One order per payee line, keyed by the run, the person and the line's occurrence of that person."""
+    """One order per payee line, keyed by the run, the person, the amount and the line's occurrence among
+    that person's lines with the same amount (lingong_payroll.keys)."""
     rows = list(rows) if rows is not None else list(range(1, len(payees) + 1))
-    occ = occurrences([p.id_card_no for p in payees])
-    return [PlannedOrder(run.order_no(p.id_card_no, n), p, r) for p, n, r in zip(payees, occ, rows, strict=True)]
+    occ = occurrences([(p.id_card_no, p.amount) for p in payees])
+    return [
+        PlannedOrder(
+            out_order_no=run.order_no(p.id_card_no, p.amount, n), person=run.person(p.id_card_no), row=r, payee=p
+        )
+        for p, n, r in zip(payees, occ, rows, strict=True)
+    ]
 
 
 def plan_batches(run: RunKey, orders: Sequence[PlannedOrder], max_batch: int = MAX_BATCH) -> list[PlannedBatch]:

@@ -23,9 +23,16 @@ class Outcome(StrEnum):
     INVALID = "INVALID"  # the payroll row itself is invalid; skipped at the operator's request
     PENDING = "PENDING"  # submitted; not final when the run stopped waiting
     CONFLICT = "CONFLICT"  # this period's key was already used for a different amount; not paid again
+    HELD = "HELD"  # the person holds money this payroll does not account for: nothing more paid to them
 
 
-FINAL = frozenset({Outcome.PAID, Outcome.FAILED, Outcome.BOUNCED, Outcome.REFUSED, Outcome.INVALID, Outcome.CONFLICT})
+FINAL = frozenset(
+    {Outcome.PAID, Outcome.FAILED, Outcome.BOUNCED, Outcome.REFUSED, Outcome.INVALID, Outcome.CONFLICT, Outcome.HELD}
+)
+#: Outcomes the operator must act on (fix a row, a card, a limit, or decide on a held person).
+NEEDS_OPERATOR = frozenset(
+    {Outcome.FAILED, Outcome.BOUNCED, Outcome.REFUSED, Outcome.INVALID, Outcome.CONFLICT, Outcome.HELD}
+)
 
 
 class PayeeLine(BaseModel):
@@ -44,9 +51,11 @@ class PayeeLine(BaseModel):
 
 
 class PayrollReport(BaseModel):
-    run: str = Field(description="The run's key: period, provider, project and batch reference")
+    run: str = Field(description="The run identity's token: merchant, provider, period, additional reference")
     period: str
     tax_base_code: str
+    additional_ref: str = Field(default="", description="empty: the period's regular payroll")
+    batch_ref: str = Field(default="", description="the operator's label for the run (no part of any key)")
     project_no: str = ""
     dry_run: bool = False
     lines: list[PayeeLine] = Field(default_factory=list)
@@ -68,6 +77,11 @@ class PayrollReport(BaseModel):
     @property
     def complete(self) -> bool:
         return all(line.outcome in FINAL for line in self.lines)
+
+    @property
+    def needs_operator(self) -> list[PayeeLine]:
+        """Lines not paid for a reason the operator must act on."""
+        return [line for line in self.lines if line.outcome in NEEDS_OPERATOR]
 
     def table(self) -> list[dict[str, str]]:
         """Rows for a Prefect table artifact (all personal data already masked)."""
@@ -91,7 +105,9 @@ class PayrollReport(BaseModel):
         head = "Dry run (nothing paid)" if self.dry_run else "Payroll"
         out = [
             f"# {head} {self.period} · {self.tax_base_code}"
-            + (f" · project {self.project_no}" if self.project_no else ""),
+            + (f" · additional payment {self.additional_ref}" if self.additional_ref else "")
+            + (f" · project {self.project_no}" if self.project_no else "")
+            + (f" · {self.batch_ref}" if self.batch_ref else ""),
             "",
             "| | payees | amount | service fee |",
             "|---|---:|---:|---:|",
@@ -102,12 +118,20 @@ class PayrollReport(BaseModel):
                     f"| {outcome.value.lower()} | {counts[outcome]} | {fmt_yuan(self.total(outcome))} | "
                     f"{fmt_yuan(self.fees(outcome))} |"
                 )
-        out.append(f"| **all** | {len(self.lines)} | {fmt_yuan(self.total())} | {fmt_yuan(self.fees())} |")
+        asked = [line for line in self.lines if line.outcome != Outcome.INVALID]
+        out.append(
+            f"| **asked** (not all paid) | {len(asked)} | {fmt_yuan(sum((x.amount for x in asked), Decimal('0.00')))}"
+            " | |"
+        )
+        out.append(
+            f"| **paid** | {counts.get(Outcome.PAID, 0)} | {fmt_yuan(self.total(Outcome.PAID))} | "
+            f"{fmt_yuan(self.fees(Outcome.PAID))} |"
+        )
         problems = [line for line in self.lines if line.outcome not in (Outcome.PAID, Outcome.PENDING)]
         if problems:
             out += [
                 "",
-                "## Not paid",
+                "## Not paid" + (" — the operator must act" if self.needs_operator else ""),
                 "",
                 "| row | name | ID | amount | outcome | reason |",
                 "|---:|---|---|---:|---|---|",

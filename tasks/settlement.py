@@ -1,5 +1,6 @@
 """Paying freelancers: pre-calculation (SFT0501), settlement (SFT0502), following batches (SFT0503,
-SFT0504) and single orders (SFT0505).
+SFT0504) and single orders (SFT0505), and reading what a run already holds on the platform (the guard's
+input, :func:`read_run_orders`).
 
 Each batch goes in exactly once: its ``outBatchNo`` and ``requestNo`` derive from the orders it carries
 (lingong_payroll.keys), a lost answer is reconciled by querying the batch before anything is sent
@@ -14,56 +15,22 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from prefect import task
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from lingong_core.errors import BusinessError, ConflictError, NotFoundError
+from lingong_core.masking import scrub
 from lingong_core.models.common import BatchStatus
 from lingong_core.models.settlement import BatchQueryResponse, FeeCalcOrder, SettlementOrder, SettlementOrderInput
 from lingong_core.reconcile import submit_once
+from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
 
 from .common import PLATFORM_TASK, Nudge, open_client, retry_if_busy
+from .notices import as_text
 
 #: The platform's refusal codes that onboarding cures (docs/error-codes.md).
 NOT_VERIFIED, CARD_NOT_BOUND, CONTRACT_NOT_SIGNED, CONTRACT_EXPIRED = 4106, 4205, 4301, 4302
 ONBOARDING_CODES = frozenset({NOT_VERIFIED, CARD_NOT_BOUND, CONTRACT_NOT_SIGNED, CONTRACT_EXPIRED})
 MAX_PER_CALL = 1000
-
-
-class OrderIn(BaseModel):
-    """One order as the flow plans it (full personal data: passed in memory, never logged)."""
-
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
-
-    out_order_no: str
-    name: str
-    id_card_no: str
-    mobile: str
-    bank_card_no: str
-    amount: Decimal
-    remark: str = ""
-
-    def __repr_args__(self):  # type: ignore[no-untyped-def]
-        yield "out_order_no", self.out_order_no
-        yield "amount", self.amount
-
-
-class Check(BaseModel):
-    out_order_no: str
-    passed: bool
-    service_amount: Decimal = Decimal("0.00")
-    code: int | None = None
-    reason: str = ""
-
-
-class OrderState(BaseModel):
-    out_order_no: str
-    order_no: str
-    out_batch_no: str
-    batch_no: str
-    amount: Decimal
-    service_amount: Decimal
-    status: str
-    fail_msg: str = ""
 
 
 class Submission(BaseModel):
@@ -74,16 +41,22 @@ class Submission(BaseModel):
     reason: str = ""
 
 
-def _state(order: SettlementOrder) -> OrderState:
-    return OrderState(
-        out_order_no=order.out_order_no,
+def platform_order(order: SettlementOrder) -> PlatformOrder:
+    """The platform's answer as the payroll's one order type (personal fields as the platform masks them)."""
+    return PlatformOrder(
         order_no=order.order_no,
-        out_batch_no=order.out_batch_no,
+        out_order_no=order.out_order_no,
         batch_no=order.batch_no,
+        out_batch_no=order.out_batch_no,
+        name=order.name,
+        id_card_no=order.id_card_no,
+        bank_card_no=order.bank_card_no,
         amount=order.amount,
         service_amount=order.service_amount,
         status=str(order.status),
-        fail_msg=order.fail_msg or "",
+        fail_msg=scrub(order.fail_msg or ""),
+        create_time=as_text(order.create_time),
+        complete_time=as_text(order.complete_time),
     )
 
 
@@ -96,7 +69,7 @@ def _code(value: object) -> int | None:
 
 @task(name="precalculate-fees", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def precalculate(
-    orders: Sequence[OrderIn], tax_base_code: str, credentials_block: str | None = None
+    orders: Sequence[PlannedOrder], tax_base_code: str, credentials_block: str | None = None
 ) -> list[Check]:
     """SFT0501 for every order (1,000 per call): the fee, and whether the platform would take it."""
     async with open_client(credentials_block) as client:
@@ -106,7 +79,7 @@ async def precalculate(
                 client.settlement.precalculate(
                     tax_base_code=tax_base_code,
                     orders=[
-                        FeeCalcOrder(out_order_no=o.out_order_no, id_card_no=o.id_card_no, amount=o.amount)
+                        FeeCalcOrder(out_order_no=o.out_order_no, id_card_no=o.payee.id_card_no, amount=o.amount)
                         for o in chunk
                     ],
                 )
@@ -143,7 +116,7 @@ async def available_balance(tax_base_code: str, credentials_block: str | None = 
 @task(name="submit-batch", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def submit_batch(
     out_batch_no: str,
-    orders: Sequence[OrderIn],
+    orders: Sequence[PlannedOrder],
     tax_base_code: str,
     period: str | None = None,
     project_no: str | None = None,
@@ -167,12 +140,12 @@ async def submit_batch(
                 orders=[
                     SettlementOrderInput(
                         out_order_no=o.out_order_no,
-                        name=o.name,
-                        id_card_no=o.id_card_no,
-                        mobile=o.mobile,
-                        bank_card_no=o.bank_card_no,
+                        name=o.payee.name,
+                        id_card_no=o.payee.id_card_no,
+                        mobile=o.payee.mobile,
+                        bank_card_no=o.payee.bank_card_no,
                         amount=o.amount,
-                        remark=o.remark or None,
+                        remark=o.payee.remark or None,
                     )
                     for o in orders
                 ],
@@ -246,13 +219,13 @@ async def wait_batches(
 
 
 @task(name="collect-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
-async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | None = None) -> list[OrderState]:
+async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | None = None) -> list[PlatformOrder]:
     """Every order of these batches (SFT0504, 1,000 a page)."""
     async with open_client(credentials_block) as client:
 
-        async def one(out_batch_no: str) -> list[OrderState]:
+        async def one(out_batch_no: str) -> list[PlatformOrder]:
             return [
-                _state(o)
+                platform_order(o)
                 async for o in client.settlement.batch_orders.iter(out_batch_no=out_batch_no, page_size=MAX_PER_CALL)
             ]
 
@@ -262,17 +235,45 @@ async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | 
 @task(name="lookup-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def lookup_orders(
     out_order_nos: Sequence[str], concurrency: int = 16, credentials_block: str | None = None
-) -> list[OrderState]:
+) -> list[PlatformOrder]:
     """SFT0505 for orders an earlier run created; orders the platform does not know are left out."""
     limit = asyncio.Semaphore(concurrency)
     async with open_client(credentials_block) as client:
 
-        async def one(key: str) -> OrderState | None:
+        async def one(key: str) -> PlatformOrder | None:
             async with limit:
                 try:
-                    return _state(await client.settlement.order(out_order_no=key))
+                    return platform_order(await client.settlement.order(out_order_no=key))
                 except NotFoundError:
                     return None
 
         found = await asyncio.gather(*(one(k) for k in out_order_nos))
     return [s for s in found if s is not None]
+
+
+@task(name="read-run-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def read_run_orders(
+    out_batch_nos: Sequence[str], out_order_nos: Sequence[str], credentials_block: str | None = None
+) -> list[PlatformOrder]:
+    """What the platform holds for a run: every order of these batches (SFT0503, then SFT0504; a batch the
+    platform does not know is skipped — it was never created), and each of these keys not found in them
+    (SFT0505). The guard's input; the batches come from the run journal, an index only."""
+    found: dict[str, PlatformOrder] = {}
+    async with open_client(credentials_block) as client:
+
+        async def batch(out_batch_no: str) -> list[PlatformOrder]:
+            try:
+                await client.settlement.batch(out_batch_no=out_batch_no)
+            except NotFoundError:
+                return []
+            return [
+                platform_order(o)
+                async for o in client.settlement.batch_orders.iter(out_batch_no=out_batch_no, page_size=MAX_PER_CALL)
+            ]
+
+        for chunk in await asyncio.gather(*(batch(b) for b in sorted(set(out_batch_nos)))):
+            found.update((o.out_order_no, o) for o in chunk)
+    rest = [k for k in out_order_nos if k not in found]
+    if rest:
+        found.update((o.out_order_no, o) for o in await lookup_orders.fn(rest, credentials_block=credentials_block))
+    return [found[k] for k in sorted(found)]

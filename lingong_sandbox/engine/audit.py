@@ -10,8 +10,10 @@ For every settlement business key (``outOrderNo``, unique per merchant):
 ``paid_twice`` lists the keys with ``paid > 1`` or ``debited > 1`` (always empty unless the platform's
 uniqueness broke). ``suspected_duplicates`` lists what a client that re-sent a payout under a *new* key
 would leave behind: the same payee paid the same amount more than once for the same batch
-``period`` and ``projectNo`` (SUCCESS orders, different keys). ``inconsistent`` lists orders whose
-ledger rows disagree with their state. ``ledger`` gives per provider (``accounts`` per merchant and provider) the
+``period`` and ``projectNo`` (SUCCESS orders, different keys). Each order's entry also names its batch's
+``period`` and ``projectNo`` and its ``person``: a digest of the ID number (:func:`person_digest`), so a
+judge can total what each person was paid per period without the number. ``inconsistent`` lists orders
+whose ledger rows disagree with their state. ``ledger`` gives per provider (``accounts`` per merchant and provider) the
 totals ``recharges``, ``payouts``, ``fees``, ``refunds``, ``withdrawals``, ``balance``, and ``balanced``:
 whether ``balance == recharges − payouts − fees + refunds − withdrawals`` to the fen and every ledger
 row's ``balanceAfter`` chains to the stored balance; top-level ``balanced`` is that for every account.
@@ -19,6 +21,7 @@ row's ``balanceAfter`` chains to the stored balance; top-level ``balanced`` is t
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections import Counter
 from typing import Any
@@ -29,6 +32,11 @@ from . import jobs, ledger
 from .base import yuan
 
 _MONEY = ("recharges", "payouts", "fees", "refunds", "withdrawals", "balance", "expected")
+
+
+def person_digest(id_card_no: str) -> str:
+    """Who an order paid, without the ID number: 16 hex characters of its SHA-256 (normalised, upper case)."""
+    return hashlib.sha256(("sandbox-person:" + "".join(id_card_no.split()).upper()).encode()).hexdigest()[:16]
 
 
 def audit(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -53,6 +61,9 @@ def audit(conn: sqlite3.Connection) -> dict[str, Any]:
                 "outBatchNo": row["out_batch_no"],
                 "amount": yuan(row["amount_fen"]),
                 "idCardNo": mask_id(row["id_card_no"]),
+                "person": person_digest(row["id_card_no"]),
+                "period": row["period"] or row["month"],
+                "projectNo": row["project_no"] or "",
             },
         )
         entry["orderNos"].append(row["order_no"])

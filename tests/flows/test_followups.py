@@ -31,7 +31,7 @@ from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import Outcome
 from lingong_sandbox.people import Person, card_number, team
 from tasks.artifacts import artifact_key
-from tasks.followups import repay_ref
+from tasks.bounces import repay_ref
 from tasks.onboarding import Freelancer, store_people
 from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
 
@@ -121,7 +121,9 @@ def test_contract_signed_marks_the_freelancer_ready_and_a_rerun_adds_nothing() -
 def test_settlement_result_settles_the_runs_journal_from_the_platform(platform: Platform) -> None:
     people = team(2, seed=702)
     fund("20000.00", "settlement-followup")
-    report = asyncio.run(payroll_run("2026-11", payees=rows(people, "300.00"), batch_ref="FOLLOW3001", invoice=True))
+    report = asyncio.run(
+        payroll_run("2026-11", payees=rows(people, "300.00"), additional_ref="FOLLOW3001", invoice=True)
+    )
     assert [line.outcome for line in report.lines] == [Outcome.PAID, Outcome.PAID]
     keys = [line.out_order_no for line in report.lines]
     # A run that stopped before it saw the outcome: the journal still says SUBMITTED. (The journal only moves
@@ -170,7 +172,7 @@ def test_a_bounce_is_recorded_and_re_paid_once_only_when_the_card_is_fixed(platf
     bouncer = people[1]
     platform.script(bank_card_no=bouncer.bank_card_no, outcome="BOUNCE")
     fund("20000.00", "bounce-followup")
-    report = asyncio.run(payroll_run("2026-11", payees=rows(people, "450.00"), batch_ref="FOLLOW5001"))
+    report = asyncio.run(payroll_run("2026-11", payees=rows(people, "450.00"), additional_ref="FOLLOW5001"))
     line = report.lines[1]
     with LingongSettings().client() as client:
         order = eventually(
@@ -228,7 +230,7 @@ def test_a_bounce_is_recorded_and_re_paid_once_only_when_the_card_is_fixed(platf
     repaid = asyncio.run(bounced_order(order.order_no, card_fixed=True, payee_ref=fixed))
     assert repaid.repayment is not None
     assert repaid.repayment.outcome == Outcome.PAID
-    assert repaid.repayment.batch_ref == repay_ref(order.order_no)
+    assert repaid.repayment.additional_ref == repay_ref(order.order_no)
     assert repaid.repayment.bank_card_no.endswith(new_card[-4:])
     again = asyncio.run(bounced_order(order.order_no, card_fixed=True, payee_ref=fixed))
     assert again.repayment is not None

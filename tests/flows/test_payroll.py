@@ -128,8 +128,10 @@ def test_gb18030_csv_with_chinese_headers_through_the_flow(platform: Platform, w
     assert report.dry_run
     assert [line.name[0] for line in report.lines] == [p.name[0] for p in people]  # decoded from GB18030
     assert [line.amount for line in report.lines] == [Decimal("66.60")] * 2
-    # a dry run onboards nobody: the platform would refuse these two until they are verified
-    assert all(line.outcome == Outcome.REFUSED and "4106" in line.reason for line in report.lines)
+    # a dry run onboards nobody: it says these two would be onboarded first (the platform does not know them)
+    assert all(line.outcome == Outcome.PENDING for line in report.lines)
+    assert all("would be onboarded first" in line.reason and "4106" in line.reason for line in report.lines)
+    assert any("would onboard first: 2 person(s)" in note for note in report.notes)
 
 
 def test_logs_never_hold_a_full_id_card_or_mobile(platform: Platform) -> None:

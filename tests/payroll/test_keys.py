@@ -1,39 +1,65 @@
-"""Business keys: the same inputs give the same keys; a different period, project or batch_ref gives others."""
+"""Run identity and business keys: the same payroll meaning gives the same keys, whatever the file looks like."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import pytest
 
 from lingong_core.errors import InputError
-from lingong_payroll.keys import RunKey, check_batch_ref, check_period, occurrences
+from lingong_payroll.keys import RunKey, check_batch_ref, check_period, check_ref, occurrences, person_of
 
 ID = "11010519491231002X"
+D = Decimal
 
 
-def test_keys_are_stable_and_distinct() -> None:
-    run = RunKey("M1", "2000064001", "2026-11", "PRJ1")
-    again = RunKey("M1", "2000064001", "2026-11", "PRJ1")
-    assert run.order_no(ID, 1) == again.order_no(ID, 1)
-    assert run.order_no(ID, 1) != run.order_no(ID, 2)
-    assert run.order_no(ID, 1) == run.order_no(ID.lower(), 1)
+def test_the_run_identity_is_merchant_provider_period_and_additional_ref_only() -> None:
+    run = RunKey("M1", "2000064001", "2026-11")
+    assert run.order_no(ID, D("10.00"), 1) == RunKey("M1", "2000064001", "2026-11", "").order_no(ID, D("10"), 1)
     others = [
-        RunKey("M1", "2000064001", "2026-12", "PRJ1"),
-        RunKey("M1", "2000064002", "2026-11", "PRJ1"),
-        RunKey("M1", "2000064001", "2026-11", "PRJ2"),
-        RunKey("M1", "2000064001", "2026-11", "PRJ1", batch_ref="again"),
+        RunKey("M1", "2000064001", "2026-12"),
+        RunKey("M1", "2000064002", "2026-11"),
+        RunKey("M2", "2000064001", "2026-11"),
+        RunKey("M1", "2000064001", "2026-11", "BONUS1"),
     ]
-    assert len({k.order_no(ID, 1) for k in [run, *others]}) == 5
-    assert len(run.order_no(ID, 1)) <= 32
+    keys = {k.order_no(ID, D("10.00"), 1) for k in [run, *others]}
+    assert len(keys) == 5
 
 
-def test_batch_key_depends_on_the_set_of_orders_not_their_order() -> None:
+def test_a_line_key_depends_on_person_amount_and_occurrence_with_that_amount() -> None:
     run = RunKey("M1", "T", "2026-11")
-    assert run.batch_no(["a", "b"]) == run.batch_no(["b", "a"])
-    assert run.batch_no(["a", "b"]) != run.batch_no(["a"])
+    key = run.order_no(ID, D("10.00"), 1)
+    assert key == run.order_no(ID.lower(), D("10.00"), 1) == run.order_no(" " + ID, D("10"), 1)
+    assert key != run.order_no(ID, D("10.01"), 1)
+    assert key != run.order_no(ID, D("10.00"), 2)
+    assert len(key) == 30
+    assert key.startswith("PO202611")
 
 
-def test_occurrences_count_repeat_lines_per_person() -> None:
-    assert occurrences(["A", "B", "a", "C", "A"]) == [1, 1, 2, 1, 3]
+def test_the_person_token_sits_at_a_fixed_place_in_every_order_key() -> None:
+    run = RunKey("M1", "T", "2026-11")
+    person = run.person(ID)
+    assert person_of(run.order_no(ID, D("1.00"), 1)) == person == person_of(run.order_no(ID, D("99.99"), 3))
+    assert person_of(run.order_no("110105194912310037", D("1.00"), 1)) != person
+    assert person_of("E2E00001") == ""
+
+
+def test_occurrences_count_each_persons_lines_with_the_same_amount() -> None:
+    a, b = "A", "B"
+    lines = [(a, D("1")), (b, D("1")), (a.lower(), D("1.00")), (a, D("2")), (a, D("1"))]
+    assert occurrences(lines) == [1, 1, 2, 1, 3]
+
+
+def test_keys_survive_reordering_and_inserted_rows() -> None:
+    run = RunKey("M1", "T", "2026-11")
+    lines = [(ID, D("5.00")), ("110105194912310037", D("7.00")), (ID, D("5.00")), (ID, D("8.00"))]
+
+    def keys(ls: list[tuple[str, D]]) -> list[str]:
+        return sorted(run.order_no(i, a, n) for (i, a), n in zip(ls, occurrences(ls), strict=True))
+
+    assert keys(lines) == keys(list(reversed(lines)))
+    more = keys([("11010519491231005X", D("3.00")), *lines])
+    assert set(keys(lines)) < set(more)
 
 
 @pytest.mark.parametrize("bad", ["2026-13", "202611", "26-11", ""])
@@ -42,8 +68,11 @@ def test_period_must_be_a_month(bad: str) -> None:
         check_period(bad)
 
 
-def test_batch_ref_is_checked() -> None:
+def test_references_are_checked() -> None:
     assert check_batch_ref(None) is None
     assert check_batch_ref("rerun-2") == "rerun-2"
+    assert check_ref(None) == ""
     with pytest.raises(InputError, match="batchRef"):
         check_batch_ref("has space")
+    with pytest.raises(InputError, match="additional"):
+        check_ref("has space")

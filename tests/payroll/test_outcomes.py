@@ -1,0 +1,81 @@
+"""The payroll's decisions on a line: what the platform's answers mean, what the report and the journal say."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from lingong_payroll import outcomes
+from lingong_payroll.guard import decide
+from lingong_payroll.keys import RunKey
+from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
+from lingong_payroll.payees import Payee
+from lingong_payroll.plan import plan_orders
+from lingong_payroll.report import Outcome, PayrollReport
+from lingong_sandbox.people import team
+
+RUN = RunKey("M1", "2000064001", "2026-11")
+ANN = team(1, seed=11)[0]
+
+
+def planned(amount: str = "10.00") -> list[PlannedOrder]:
+    payee = Payee(
+        name=ANN.name, id_card_no=ANN.id_card_no, mobile=ANN.mobile, bank_card_no=ANN.bank_card_no, amount=amount
+    )
+    return plan_orders(RUN, [payee])
+
+
+def order(key: str, status: str, amount: str = "10.00") -> PlatformOrder:
+    return PlatformOrder(
+        order_no="O1", out_order_no=key, batch_no="B1", out_batch_no="PB1", amount=Decimal(amount), status=status
+    )
+
+
+def test_a_line_is_masked_and_takes_the_platforms_state() -> None:
+    (o,) = planned()
+    line = outcomes.line_of(o)
+    assert ANN.id_card_no not in line.model_dump_json()
+    outcomes.apply_state(line, order(o.out_order_no, "SUCCESS"), earlier=True)
+    assert line.outcome == Outcome.PAID
+    assert "earlier run" in line.reason
+    outcomes.apply_state(line, order(o.out_order_no, "BOUNCED"), earlier=False)
+    assert line.outcome == Outcome.BOUNCED
+    assert "退票" in line.reason  # never without a reason
+    outcomes.apply_state(line, order(o.out_order_no, "PROCESSING"), earlier=False)
+    assert line.outcome == Outcome.PENDING
+    outcomes.apply_state(line, order(o.out_order_no, "SUCCESS", "11.00"), earlier=False)
+    assert line.outcome == Outcome.CONFLICT
+
+
+def test_a_refusal_is_reported_and_a_used_key_is_left_to_the_guard() -> None:
+    (o,) = planned()
+    line = outcomes.line_of(o)
+    assert not outcomes.apply_check(line, Check(out_order_no=o.out_order_no, passed=False, code=409, reason="used"))
+    assert line.outcome == Outcome.PENDING
+    assert not outcomes.apply_check(line, Check(out_order_no=o.out_order_no, passed=False, code=4501, reason="limit"))
+    assert line.outcome == Outcome.REFUSED
+    assert line.reason == "[4501] limit"
+
+
+def test_held_lines_are_reported_with_their_reason_and_never_counted_as_paid() -> None:
+    (paid,) = planned("10.00")
+    (edited,) = planned("12.00")
+    verdict = decide([edited], [order(paid.out_order_no, "SUCCESS")])
+    line = outcomes.line_of(edited)
+    outcomes.hold(line, verdict.held[0], RUN)
+    assert line.outcome == Outcome.HELD
+    assert "--additional" in line.reason
+    report = PayrollReport(run=RUN.token, period=RUN.period, tax_base_code=RUN.tax_base_code, lines=[line])
+    assert report.total(Outcome.PAID) == Decimal("0.00")
+    assert report.needs_operator == [line]
+    assert "| **paid** | 0 | ¥0.00" in report.markdown()
+    assert outcomes.journal_rows(RUN, [line], sent=set()) == []
+
+
+def test_the_journal_index_is_this_runs_batches_only() -> None:
+    (o,) = planned()
+    line = outcomes.line_of(o)
+    rows = outcomes.intent_rows(RUN, "PB1", [line]) + outcomes.intent_rows(
+        RunKey("M1", "2000064001", "2026-11", "BONUS"), "PB2", [line]
+    )
+    assert outcomes.index_batches(rows, RUN) == ["PB1"]
+    assert rows[0].outcome == outcomes.SUBMITTING
