@@ -9,7 +9,13 @@ and what it expected of it (paid; refused before payment; failed by the bank; pa
   period under different keys (the audit's ``suspected_duplicates``), or anything paid that no run intended;
 - **lost**: an intended payout with no order in a final state, which the run did not report either;
 - **misreported**: the run's final report disagrees with the platform (says paid when it was not, …);
-- **unexplained**: a payee the run did not pay, reported without a reason.
+- **unexplained**: a payee the run did not pay, reported without a reason;
+- **held**: a line the operator changed after its person was paid (scenarios that edit and re-run): no
+  order for its key, reported HELD with a reason;
+- **by person**: each person's total per period in the audit (SUCCESS orders, grouped by the audit's digest
+  of the full ID number — not by our keys) equals what the scenario's final payrolls owe them: the sum of
+  the intended lines expected to be paid, where a held person is owed what they were paid before the edit.
+  A total above that is counted **paid_twice**, below it **lost**.
 
 The account must balance to the fen: ``balance = recharges − payouts − fees + refunds`` in the ledger, and
 also ``recharged − Σ (amount + fee)`` over the orders still debited, with the fees the runs reported.
@@ -32,6 +38,7 @@ class Expect(StrEnum):
     REFUSE = "refuse"  # the platform refuses it before payment (over a limit, a credit card …)
     FAIL = "fail"  # the bank fails it (scripted): refunded
     BOUNCE = "bounce"  # paid, then bounced (scripted): refunded
+    HOLD = "hold"  # the operator changed it after the person was paid: never submitted, reported HELD
 
 
 #: The platform's final order status each expectation must end in (REFUSE: no order at all).
@@ -50,6 +57,9 @@ class Intended:
     amount: Decimal
     expect: Expect
     run: str
+    person: str = ""  # the audit's digest of the ID number (lingong_sandbox.engine.audit.person_digest)
+    period: str = ""
+    ident: str = ""  # the run identity's token (lingong_payroll.keys.RunKey.token) the key derives from
 
 
 @dataclass
@@ -71,6 +81,8 @@ class Tally:
     refused: int = 0
     failed: int = 0
     bounced: int = 0
+    held: int = 0
+    people: int = 0  # (person, period) totals checked against the final payrolls
     misreported: int = 0
     unexplained: int = 0
     balanced: bool = False
@@ -97,7 +109,8 @@ class Tally:
             f"{self.scenario:<22} {self.profile:<5} seed={self.seed:<10} runs={self.runs:<3} faulted={self.faulted:<3} "
             f"payees={self.payees:<4} faults={self.faults:<4} paid_once={self.paid_once:<4} "
             f"paid_twice={self.paid_twice} lost={self.lost} refused={self.refused} failed={self.failed} "
-            f"bounced={self.bounced} errors={self.errors} misreported={self.misreported} "
+            f"bounced={self.bounced} held={self.held} people={self.people} errors={self.errors} "
+            f"misreported={self.misreported} "
             f"balanced={'yes' if self.balanced else 'NO'} {' '.join(extra)}{' ' if extra else ''}{self.wall:.0f}s"
         ).rstrip()
 
@@ -130,6 +143,8 @@ def judge(
         tally.paid_twice += 1
         tally.problems.append(f"{key}: on the platform ({orders[key]['statuses']}) but no run intended it")
     for group in audit["suspected_duplicates"]:
+        if set(group["outOrderNos"]) <= set(intended):
+            continue  # identical lines of one payroll, each intended: the per-person totals judge them
         tally.paid_twice += 1
         tally.problems.append(f"suspected duplicate payout: {group}")
     for entry in audit["inconsistent"]:
@@ -150,6 +165,16 @@ def judge(
             tally.problems.append(f"{key}: {len(statuses)} orders {statuses}, debited {entry['debited']}")
             continue
 
+        if want.expect == Expect.HOLD:
+            if statuses:
+                tally.paid_twice += 1
+                tally.problems.append(f"{key}: should have been held, the platform has {statuses}")
+            elif line is None or line.outcome != Outcome.HELD or not line.reason.strip():
+                tally.misreported += 1
+                tally.problems.append(f"{key}: held, reported {line.outcome if line else 'nothing'}")
+            else:
+                tally.held += 1
+            continue
         if want.expect == Expect.REFUSE:
             if statuses:
                 tally.problems.append(f"{key}: should have been refused, the platform has {statuses}")
@@ -182,6 +207,8 @@ def judge(
         else:
             tally.bounced += 1
 
+    by_person(tally, intended, orders)
+
     ledger = audit["ledger"].get(TAX)
     if ledger is None:
         tally.balanced = bool(audit["balanced"]) and recharged == 0
@@ -197,3 +224,25 @@ def judge(
             f"ledger: balance {ledger['balance']}, recharges − payouts − fees + refunds = {equation}, "
             f"recharged − what the intended orders hold = {expected}"
         )
+
+
+def by_person(tally: Tally, intended: dict[str, Intended], orders: dict[str, dict[str, Any]]) -> None:
+    """Each person's SUCCESS total per period in the audit against what the final payrolls owe them."""
+    owed: dict[tuple[str, str], Decimal] = {}
+    for want in intended.values():
+        cell = (want.person, want.period)
+        owed[cell] = owed.get(cell, Decimal("0.00")) + (want.amount if want.expect == Expect.PAY else Decimal(0))
+    paid: dict[tuple[str, str], Decimal] = {}
+    for entry in orders.values():
+        cell = (str(entry["person"]), str(entry["period"]))
+        paid.setdefault(cell, Decimal("0.00"))
+        paid[cell] += Decimal(str(entry["amount"])) * entry["statuses"].count("SUCCESS")
+    for cell in sorted(set(owed) | set(paid)):
+        want, got = owed.get(cell, Decimal("0.00")), paid.get(cell, Decimal("0.00"))
+        tally.people += 1
+        if got > want:
+            tally.paid_twice += 1
+            tally.problems.append(f"person {cell[0]} in {cell[1]}: paid {got}, the final payroll owes {want}")
+        elif got < want:
+            tally.lost += 1
+            tally.problems.append(f"person {cell[0]} in {cell[1]}: paid {got}, the final payroll owes {want}")

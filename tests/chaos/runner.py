@@ -29,6 +29,9 @@ def main() -> int:
         payroll_run(
             job["period"],
             payees=[PayeeRow(**row) for row in job["payees"]],
+            project_no=job.get("project_no"),
+            skip_invalid=job.get("skip_invalid", False),
+            additional_ref=job.get("additional_ref"),
             batch_ref=job["batch_ref"],
             max_batch=job["max_batch"],
             wait_timeout_seconds=job["wait"],

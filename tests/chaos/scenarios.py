@@ -14,6 +14,13 @@ Modes:
 - ``restart``: the sandbox stopped and started again on its database file while the run is in flight;
 - ``kill``: the run in a subprocess, SIGKILLed at a random point after it starts submitting, then re-run.
 
+Scenarios with ``edits`` play each payroll, then what an operator does between runs of the same period,
+each edit run to completion under the same faults (:func:`edit_plan`): fix a bad row skipped with
+``skip_invalid``, reorder and re-cut the batches, add, change or drop the project, rename the batch, change
+an amount after payment (that person is HELD), drop a line, add a line or an identical line, run a second
+file for the same period, pay a bonus on purpose (``additional_ref``). The judge then checks each person's
+total per period, from the audit, against what the final payrolls owe them.
+
 The seed of a scenario derives from the suite's base seed (``CHAOS_SEED``) and the scenario's name only, so
 ``CHAOS_SEED=<base> … -k <scenario>`` replays the same people, amounts, fault draws and kill points (the
 timing of a loaded machine can still move a fault by a request or two).
@@ -42,9 +49,10 @@ import httpx
 from lingong_core import jsoncodec
 from lingong_core.signing import generate_key_pair, sign_envelope
 from lingong_core.timeutil import format_timestamp, now
-from lingong_payroll.keys import RunKey
+from lingong_payroll.keys import RunKey, occurrences
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import PayeeLine, PayrollReport
+from lingong_sandbox.engine.audit import person_digest
 from lingong_sandbox.people import Person, card_number, team
 
 from .judge import Expect, Intended, Tally, check_claims, judge, reported_lines
@@ -70,6 +78,7 @@ class Scenario:
     notify: bool = False  # the receiver as the notify URL; forged notifications posted at it
     refusals: bool = False  # payees the platform refuses, and orders the bank fails
     bounces: bool = False  # orders paid, then bounced
+    edits: int = 0  # operator edits (each a run of the same period) after each payroll
 
     def runs(self, profile: str) -> int:
         return self.small if profile == "small" else self.full
@@ -125,6 +134,23 @@ SCENARIOS: tuple[Scenario, ...] = (
         "the flow process SIGKILLed after it starts submitting, then re-run",
         mode="kill",
     ),
+    Scenario(
+        "operator_edits",
+        "latency=5ms,latency_jitter=20ms,error_before=0.08,error_after=0.1,reset_after=0.08,rate_limit=0.05",
+        1,
+        14,
+        "the operator edits the payroll and re-runs it between faulted runs",
+        edits=2,
+    ),
+    Scenario(
+        "operator_edits_killed",
+        "latency=20ms,latency_jitter=300ms,error_after=0.1,only=SFT0502+SFT0503",
+        0,
+        10,
+        "the operator edits and re-runs while runs are SIGKILLed",
+        mode="kill",
+        edits=2,
+    ),
 )
 
 
@@ -150,15 +176,40 @@ class Plan:
     lines: list[tuple[Person, Decimal]]
     intended: dict[str, Intended] = field(default_factory=dict)
     scripts: list[dict[str, str]] = field(default_factory=list)
+    invalid: set[int] = field(default_factory=set)  # lines sent with a bad mobile (skipped: skip_invalid)
+    project_no: str | None = None
+    additional_ref: str = ""
+
+    @property
+    def skip_invalid(self) -> bool:
+        return bool(self.invalid)
 
     def rows(self) -> list[PayeeRow]:
         return [
-            PayeeRow(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no, amount=str(a))
-            for p, a in self.lines
+            PayeeRow(
+                name=p.name,
+                id_card_no=p.id_card_no,
+                mobile="1234" if i in self.invalid else p.mobile,
+                bank_card_no=p.bank_card_no,
+                amount=str(a),
+            )
+            for i, (p, a) in enumerate(self.lines)
         ]
 
     def run_key(self) -> RunKey:
-        return RunKey(MERCHANT_NO, TAX, self.period, "", self.batch_ref)
+        return RunKey(MERCHANT_NO, TAX, self.period, self.additional_ref)
+
+    def keyed(self) -> list[tuple[str, Person, Decimal]]:
+        """(outOrderNo, person, amount) of each valid line, as lingong_payroll.keys derives them."""
+        run = self.run_key()
+        valid = [(p, a) for i, (p, a) in enumerate(self.lines) if i not in self.invalid]
+        occ = occurrences([(p.id_card_no, a) for p, a in valid])
+        return [(run.order_no(p.id_card_no, a, n), p, a) for (p, a), n in zip(valid, occ, strict=True)]
+
+    def intend(self, key: str, person: Person, amount: Decimal, expect: Expect) -> None:
+        self.intended[key] = Intended(
+            key, amount, expect, self.label, person_digest(person.id_card_no), self.period, self.run_key().token
+        )
 
 
 def _amount(rng: random.Random) -> Decimal:
@@ -196,19 +247,89 @@ def make_plan(
         max_batch=rng.choice((1, 2, 3, 5, 1000)),
         lines=lines,
     )
-    run = plan.run_key()
-    seen: dict[str, int] = {}
-    for (person, amount), want in zip(lines, expect, strict=True):
-        seen[person.id_card_no] = seen.get(person.id_card_no, 0) + 1
-        key = run.order_no(person.id_card_no, seen[person.id_card_no])
+    if scenario.edits and rng.random() < 0.4:  # a bad row, skipped: the operator fixes it later
+        plan.invalid.add(rng.randrange(len(lines)))
+    wanted = [w for i, w in enumerate(expect) if i not in plan.invalid]
+    for (key, person, amount), want in zip(plan.keyed(), wanted, strict=True):
         if want == Expect.PAY and scenario.refusals and rng.random() < 0.12:
             want = Expect.FAIL
             plan.scripts.append({"businessKey": key, "outcome": "FAIL"})
         elif want == Expect.PAY and scenario.bounces and rng.random() < 0.12:
             want = Expect.BOUNCE
             plan.scripts.append({"businessKey": key, "outcome": "BOUNCE"})
-        plan.intended[key] = Intended(key, amount, want, plan.label)
+        plan.intend(key, person, amount, want)
     return plan
+
+
+EDITS = ("fix", "reorder", "project", "rename", "amount", "drop", "add", "identical", "second", "bonus")
+
+
+def edit_plan(
+    prev: Plan, step: int, rng: random.Random, pool: list[Person], intended: dict[str, Intended]
+) -> tuple[Plan, str]:
+    """What an operator does to ``prev`` before running the same period again, and the expectation for every
+    key it has that no earlier run paid: PAY, or HOLD when that person holds money in this run (an intended
+    PAY key of the same run identity) that the edited payroll no longer has — the by-person guard's rule."""
+    kind = rng.choice([k for k in EDITS if k != "fix" or prev.invalid])
+    plan = Plan(
+        label=f"{prev.label}/{step}:{kind}",
+        period=prev.period,
+        batch_ref=prev.batch_ref,
+        max_batch=prev.max_batch,
+        lines=list(prev.lines),
+        invalid=set(prev.invalid),
+        project_no=prev.project_no,
+        additional_ref=prev.additional_ref,
+    )
+    lines = plan.lines
+    if kind == "fix":
+        plan.invalid = set()
+    elif kind == "reorder":
+        order = list(range(len(lines)))
+        rng.shuffle(order)
+        plan.lines = [lines[i] for i in order]
+        plan.invalid = {order.index(i) for i in prev.invalid}
+        plan.max_batch = rng.choice((1, 2, 3, 5, 1000))
+    elif kind == "rename":
+        plan.batch_ref = f"{prev.batch_ref}R{step}"
+    elif kind == "amount":
+        i = rng.randrange(len(lines))
+        lines[i] = (lines[i][0], lines[i][1] + Decimal(rng.randint(1, 5000)) / 100)
+    elif kind == "drop" and len(lines) > 1:
+        i = rng.randrange(len(lines))
+        del lines[i]
+        plan.invalid = {j - (j > i) for j in prev.invalid if j != i}
+    elif kind == "add":
+        lines.append((rng.choice(pool), _amount(rng)))
+    elif kind == "identical":
+        lines.append(lines[rng.randrange(len(lines))])
+    elif kind == "second":  # another file for the period: some of the same lines, some new people
+        kept = [line for i, line in enumerate(lines) if i not in prev.invalid and rng.random() < 0.4]
+        fresh = [(p, _amount(rng)) for p in rng.sample(pool, rng.randint(1, 4))]
+        plan.lines, plan.invalid = kept + fresh, set()
+    elif kind == "bonus":  # paid on purpose, on top of the period's payroll
+        plan.additional_ref = f"BONUS{step}"
+        plan.lines = [(p, _amount(rng)) for p, _ in rng.sample(lines, min(2, len(lines)))]
+        plan.invalid = set()
+    if kind == "project" or rng.random() < 0.2:
+        plan.project_no = None if prev.project_no else f"PRJ{step}"  # added, changed or dropped
+    if plan.project_no and any(k not in intended or intended[k].expect != Expect.PAY for k, _, _ in plan.keyed()):
+        # the project is no part of any key; it is only set where nothing new is submitted, since the
+        # sandbox checks that a project exists (SFT0703 is the month-end flow's)
+        plan.project_no = None
+    token = plan.run_key().token
+    mine = {k for k, _, _ in plan.keyed()}
+    holding: dict[str, set[str]] = {}
+    for key, want in intended.items():
+        if want.expect == Expect.PAY and want.period == plan.period and want.ident == token:
+            holding.setdefault(want.person, set()).add(key)
+    for key, person, amount in plan.keyed():
+        if key in intended and intended[key].expect == Expect.PAY:
+            continue  # paid by an earlier run
+        digest = person_digest(person.id_card_no)
+        held = bool(holding.get(digest, set()) - mine)
+        plan.intend(key, person, amount, Expect.HOLD if held else Expect.PAY)
+    return plan, kind
 
 
 # --- the warm subprocess runners (kill mode) -----------------------------------------------------------------
@@ -331,6 +452,9 @@ class Driver:
                 self._play_run(plan, runners)
                 if receiver is not None:
                     self._forge(receiver)
+                for step in range(1, scenario.edits + 1):
+                    plan, _ = edit_plan(plan, step, self.rng, pool, self.intended)
+                    self._play_run(plan, runners)
             sandbox.set_faults("", self.seed)
             audit = sandbox.settle()
             self.tally.faults = sandbox.faults_injected()
@@ -380,6 +504,9 @@ class Driver:
         report: PayrollReport = await payroll_run(
             plan.period,
             payees=plan.rows(),
+            project_no=plan.project_no,
+            skip_invalid=plan.skip_invalid,
+            additional_ref=plan.additional_ref or None,
             batch_ref=plan.batch_ref,
             max_batch=plan.max_batch,
             wait_timeout_seconds=WAIT_SECONDS,
@@ -417,6 +544,9 @@ class Driver:
             "env": self.env | {"LINGONG_TIMEOUT": os.environ.get("LINGONG_TIMEOUT", "30")},
             "period": plan.period,
             "payees": [row.model_dump() for row in plan.rows()],
+            "project_no": plan.project_no,
+            "skip_invalid": plan.skip_invalid,
+            "additional_ref": plan.additional_ref or None,
             "batch_ref": plan.batch_ref,
             "max_batch": max_batch,
             "wait": WAIT_SECONDS,

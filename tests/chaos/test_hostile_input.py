@@ -198,7 +198,7 @@ def _flow_property(paying_sandbox: tuple[ChaosSandbox, Path], table: list[list[A
     before = sandbox.audit()["orders"]
     refusal = None
     try:
-        report = asyncio.run(payroll_run("2026-11", payroll_file=str(path), batch_ref=f"H{next(_numbers)}"))
+        report = asyncio.run(payroll_run("2026-11", payroll_file=str(path), additional_ref=f"H{next(_numbers)}"))
     except (PayrollRefusedError, PayrollFileError) as exc:
         refusal = str(exc)
     if refusal is not None:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def test_a_bounced_payee_is_reported_with_a_reason(sandbox: ChaosSandbox) -> Non
 
     asyncio.run(fund_account(amount="1000.00", recharge_time="2026-11-01 09:00:00", tax_base_code=TAX, reference="b"))
     people = team(2, seed=72)
-    bounced = RunKey(MERCHANT_NO, TAX, "2026-11", "", "BOUNCE").order_no(people[1].id_card_no, 1)
+    bounced = RunKey(MERCHANT_NO, TAX, "2026-11", "BOUNCE").order_no(people[1].id_card_no, Decimal("10.00"), 1)
     sandbox.script(businessKey=bounced, outcome="BOUNCE")
     rows = [
         PayeeRow(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no, amount="10.00")
@@ -74,7 +75,7 @@ def test_a_bounced_payee_is_reported_with_a_reason(sandbox: ChaosSandbox) -> Non
     ]
     sandbox.settle()
     for _ in range(20):  # the bounce comes after the payment
-        report = asyncio.run(payroll_run("2026-11", payees=rows, batch_ref="BOUNCE"))
+        report = asyncio.run(payroll_run("2026-11", payees=rows, additional_ref="BOUNCE"))
         if report.lines[1].outcome == Outcome.BOUNCED:
             break
         sandbox.settle()
@@ -209,6 +210,7 @@ def _twin_runs(
                 "env": dict(os.environ),
                 "period": "2026-11",
                 "payees": [r.model_dump() for r in rows],
+                "additional_ref": "TWIN",
                 "batch_ref": "TWIN",
                 "max_batch": first_batch,
                 "wait": 60,
@@ -218,7 +220,7 @@ def _twin_runs(
             if sandbox.requests_since(mark, "SFT0501"):
                 break
             time.sleep(0.02)
-        second = asyncio.run(payroll_run("2026-11", payees=rows, batch_ref="TWIN", max_batch=second_batch))
+        second = asyncio.run(payroll_run("2026-11", payees=rows, additional_ref="TWIN", max_batch=second_batch))
         first.proc.wait(120)
         report = first.report()
         assert report is not None, first.text()[-3000:]
