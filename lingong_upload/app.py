@@ -148,7 +148,7 @@ Nothing is paid before you confirm on the next page.</p>
 <label>Payroll sheet <input type="file" name="sheet" accept=".xlsx,.csv" required></label>
 <label>Period (yyyy-MM) <input name="period" value="{_e(period)}" pattern="\\d{{4}}-\\d{{2}}" required></label>
 <label>Service provider (taxBaseCode) <input name="tax_base_code" value="{_e(config.tax_base_code)}"></label>
-<label>Batch reference (optional: a new one pays the same people again, on purpose)
+<label>Batch label (optional: shown in the report; it pays nobody again)
 <input name="batch_ref" maxlength="32"></label>
 <button type="submit">Check the sheet</button>
 </form>""",
