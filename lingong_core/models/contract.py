@@ -13,7 +13,18 @@ from typing import ClassVar, Self
 from pydantic import Field, model_validator
 
 from ..timeutil import ShanghaiDateTime
-from .base import FieldRuleError, IdCardNo, Open, PageRequest, PageResponse, RecordModel, RequestModel, ResponseModel
+from .base import (
+    FieldRuleError,
+    IdCardNo,
+    MaskedIdCardNo,
+    MaskedName,
+    Open,
+    PageRequest,
+    PageResponse,
+    RecordModel,
+    RequestModel,
+    ResponseModel,
+)
 from .common import ContractNo, ContractStatus, FreelancerNo, TaxBaseCode
 from .freelancer import PersonRef
 
@@ -32,6 +43,11 @@ class ContractPreviewRequest(PersonRef):
 
 class ContractPreviewResponse(ResponseModel):
     preview_url: str = Field(description="Preview link (预览地址)")
+    freelancer_no: FreelancerNo | None = None
+    tax_base_code: TaxBaseCode | None = None
+    template_no: str | None = Field(None, description="The template it would use (合同模板编号)")
+    title: str | None = Field(None, description="Contract title (合同标题)")
+    content: str | None = Field(None, description="The contract's text as it would be generated (合同内容)")
     expire_time: ShanghaiDateTime | None = Field(None, description="When the link stops working (链接失效时间)")
 
 
@@ -47,6 +63,8 @@ class ContractGenerateRequest(PersonRef):
 
 class ContractGenerateResponse(ResponseModel):
     contract_no: ContractNo
+    freelancer_no: FreelancerNo | None = None
+    tax_base_code: TaxBaseCode | None = None
     status: Open[ContractStatus] = Field(description="E-contract status (合同状态): CREATED")
 
 
@@ -70,33 +88,37 @@ class ContractSignResponse(ResponseModel):
 
 
 class ContractQueryRequest(RequestModel):
-    """SFT0106: one contract, by ``contractNo`` or by (``idCardNo``, ``taxBaseCode``)."""
+    """SFT0106: one contract, by ``contractNo`` or by the person (``idCardNo`` or ``freelancerNo``) and
+    ``taxBaseCode`` (their latest contract with that service provider)."""
 
     contract_no: ContractNo | None = None
     id_card_no: IdCardNo | None = None
+    freelancer_no: FreelancerNo | None = None
     tax_base_code: TaxBaseCode | None = None
 
     @model_validator(mode="after")
     def _key(self) -> Self:
-        if self.contract_no is None and (self.id_card_no is None or self.tax_base_code is None):
-            raise FieldRuleError("contractNo", "give contractNo, or both idCardNo and taxBaseCode")
+        person = self.id_card_no is not None or self.freelancer_no is not None
+        if self.contract_no is None and (not person or self.tax_base_code is None):
+            raise FieldRuleError("contractNo", "give contractNo, or idCardNo (or freelancerNo) and taxBaseCode")
         return self
 
 
 class ContractInfo(RecordModel):
     contract_no: ContractNo
-    tax_base_code: TaxBaseCode
+    freelancer_no: FreelancerNo | None = None
+    name: MaskedName | None = None
+    id_card_no: MaskedIdCardNo | None = None
+    tax_base_code: TaxBaseCode | None = None
+    template_no: str | None = Field(None, description="The template it was made from (合同模板编号)")
     status: Open[ContractStatus] = Field(description="E-contract status (合同状态)")
+    create_time: ShanghaiDateTime | None = Field(None, description="When it was generated (生成时间)")
     sign_time: ShanghaiDateTime | None = Field(None, description="When it was signed (签约时间)")
     expire_time: ShanghaiDateTime | None = Field(None, description="When it expires (到期时间)")
 
 
-class ContractQueryResponse(ResponseModel):
-    contract_no: ContractNo
-    tax_base_code: TaxBaseCode
-    status: Open[ContractStatus] = Field(description="E-contract status (合同状态)")
-    sign_time: ShanghaiDateTime | None = Field(None, description="When it was signed (签约时间)")
-    expire_time: ShanghaiDateTime | None = Field(None, description="When it expires (到期时间)")
+class ContractQueryResponse(ResponseModel, ContractInfo):
+    pass
 
 
 # SFT0108 电子合同上传 (待开发) ------------------------------------------------------------------------------
@@ -131,7 +153,7 @@ class FreelancerContractsRequest(PageRequest):
 
 
 class FreelancerContractsResponse(PageResponse[ContractInfo]):
-    pass
+    freelancer_no: FreelancerNo | None = None
 
 
 __all__ = [

@@ -2,8 +2,10 @@
 
 :func:`example` returns the wire form (camelCase names, amounts as Decimal, times as strings) with
 every field filled, optional ones too, so a round trip exercises the whole model. Personal data is
-fictitious: the ID number and card number pass their checksums; in answers and notifications they
-appear masked, as the platform sends them.
+fictitious and valid: the ID number passes its GB 11643 check character (born 1990-03-07, Beijing
+Dongcheng 110101), the card is an ICBC debit BIN with a Luhn check digit, the mobile is a mainland
+number (``tests/core/test_example_data.py`` checks all three wherever they appear); in answers and
+notifications they appear masked, as the platform sends them.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from .base import PageResponse, RequestModel, ResponseModel
 #: Fictitious, checksum-valid personal data for requests.
 EXAMPLE_PERSON: dict[str, str] = {
     "name": "张三",
-    "idCardNo": "110101199003071235",
+    "idCardNo": "110101199003071233",
     "mobile": "13812345678",
     "bankCardNo": "6222021234567890128",
 }
 #: The same as the platform returns it.
 EXAMPLE_PERSON_MASKED: dict[str, str] = {
     "name": "张*",
-    "idCardNo": "110101********1235",
+    "idCardNo": "110101********1233",
     "mobile": "138****5678",
     "bankCardNo": "6222 **** **** 0128",
 }
@@ -92,6 +94,14 @@ _STRINGS: dict[str, str] = {
     "remark": "2026年11月推广佣金",
     "confirmContent": "完成11月推广任务并经验收",
     "description": "线上推广",
+    "projectDesc": "线上推广",
+    "projectType": "推广服务",
+    "bankBranch": "北京分行营业部",
+    "title": "自由职业者服务协议",
+    "content": "甲方委托乙方提供推广服务……",
+    "signAlgorithm": "RSA2",
+    "notifyUrl": "https://merchant.example.com/lingong/notify",
+    "uploadStatus": "UPLOADED",
     "reason": "信息有误",
     "failMsg": "",
     "bounceReason": "收款账户已销户",
@@ -110,6 +120,12 @@ _AMOUNTS: dict[str, Decimal] = {
     "availableAmount": Decimal("50000.00"),
     "balanceAfter": Decimal("48691.43"),
     "taxRate": Decimal("0.06"),
+    "feeRate": Decimal("0.06"),
+    "perOrderLimit": Decimal("50000.00"),
+    "monthlyLimit": Decimal("100000.00"),
+    "refundAmount": Decimal("1308.57"),
+    "bouncedAmount": Decimal("0.00"),
+    "invoicedAmount": Decimal("0.00"),
     "taxAmount": Decimal("12.35"),
     "incomeAmount": Decimal("1234.50"),
     "usedQuota": Decimal("0.00"),
@@ -179,6 +195,8 @@ _PERSON_FIELDS: dict[str, str] = {
     "mobile": "mobile",
     "contactMobile": "mobile",
     "bankCardNo": "bankCardNo",
+    "payeeName": "name",
+    "payeeBankCardNo": "bankCardNo",
 }
 
 

@@ -78,17 +78,23 @@ class VerifyResponse(ResponseModel):
 
 
 class VerifyWithContractRequest(RequestModel):
-    """SFT0109: SFT0101's verification and SFT0104's contract generation in one call."""
+    """SFT0109: SFT0101's verification and SFT0104's contract generation (and signing) in one call."""
 
     name: Name
     id_card_no: IdCardNo
     mobile: Mobile
     tax_base_code: TaxBaseCode
+    template_no: str | None = Field(
+        None,
+        max_length=64,
+        description="Contract template number (合同模板编号); the service provider's default when left out",
+    )
 
 
 class VerifyWithContractResponse(ResponseModel):
     freelancer_no: FreelancerNo
     verify_status: Open[VerifyStatus] = Field(description="Verification status (认证状态)")
+    verify_time: ShanghaiDateTime | None = Field(None, description="When the person was verified (认证时间)")
     contract_no: ContractNo
     contract_status: Open[ContractStatus] = Field(description="E-contract status (合同状态)")
 
@@ -105,6 +111,7 @@ class IdPhotoUploadRequest(PersonRef):
 
 class IdPhotoUploadResponse(ResponseModel):
     freelancer_no: FreelancerNo
+    upload_status: str | None = Field(None, description="Upload status (上传状态): UPLOADED")
     upload_time: ShanghaiDateTime | None = Field(None, description="When the photos were stored (上传时间)")
 
 
@@ -116,24 +123,29 @@ class FreelancerQueryRequest(PersonRef):
 
 
 class FreelancerCard(RecordModel):
+    bind_no: BindNo | None = None
     bank_card_no: MaskedBankCardNo
+    bank_code: str | None = Field(None, description="Bank code (银行编码)")
     bank_name: str | None = Field(None, description="Bank name (开户行)")
     card_type: Open[CardType] | None = Field(None, description="Card type (卡类型)")
     bind_status: Open[BindStatus] | None = Field(None, description="Binding status (绑定状态)")
+    bind_time: ShanghaiDateTime | None = Field(None, description="When the card was bound (绑定时间)")
+    unbind_time: ShanghaiDateTime | None = Field(None, description="When the card was unbound (解绑时间)")
 
 
 class FreelancerContract(RecordModel):
     contract_no: ContractNo
-    tax_base_code: TaxBaseCode
+    tax_base_code: TaxBaseCode | None = None
     status: Open[ContractStatus] = Field(description="E-contract status (合同状态)")
 
 
 class FreelancerQueryResponse(ResponseModel):
     freelancer_no: FreelancerNo
-    name: MaskedName
-    id_card_no: MaskedIdCardNo
+    name: MaskedName | None = None
+    id_card_no: MaskedIdCardNo | None = None
     mobile: MaskedMobile | None = None
     verify_status: Open[VerifyStatus] = Field(description="Verification status (认证状态)")
+    verify_time: ShanghaiDateTime | None = Field(None, description="When the person was verified (认证时间)")
     bank_cards: list[FreelancerCard] = Field(default_factory=list, description="Bound bank cards (银行卡)")
     contracts: list[FreelancerContract] = Field(default_factory=list, description="E-contracts (电子合同)")
 
@@ -148,7 +160,7 @@ class CardBinRequest(RequestModel):
 
 
 class CardBinResponse(ResponseModel):
-    bank_card_no: MaskedBankCardNo
+    bank_card_no: MaskedBankCardNo | None = None
     bank_code: str | None = Field(None, description="Bank code (银行编码)")
     bank_name: str | None = Field(None, description="Bank name (银行名称)")
     card_type: Open[CardType] = Field(description="Card type (卡类型): payouts need DEBIT")
@@ -161,21 +173,25 @@ class CardBinResponse(ResponseModel):
 
 
 class CardListRequest(PersonRef):
-    """SFT0201: the cards bound to one person."""
+    """SFT0201: the cards of one person, optionally only BOUND or UNBOUND ones."""
+
+    bind_status: BindStatus | None = Field(None, description="Only cards in this state (绑定状态)")
 
 
 class BoundCard(RecordModel):
     bind_no: BindNo
-    bank_card_no: MaskedBankCardNo
+    bank_card_no: MaskedBankCardNo | None = None
     bank_code: str | None = Field(None, description="Bank code (银行编码)")
     bank_name: str | None = Field(None, description="Bank name (银行名称)")
     card_type: Open[CardType] | None = Field(None, description="Card type (卡类型)")
     bind_status: Open[BindStatus] = Field(description="Binding status (绑定状态)")
     bind_time: ShanghaiDateTime | None = Field(None, description="When the card was bound (绑定时间)")
+    unbind_time: ShanghaiDateTime | None = Field(None, description="When the card was unbound (解绑时间)")
 
 
 class CardListResponse(ResponseModel):
     freelancer_no: FreelancerNo | None = None
+    total: int | None = Field(None, description="Number of records (总条数)")
     items: list[BoundCard] = Field(default_factory=list, alias="list", description="Bound cards (银行卡列表)")
 
 
@@ -190,12 +206,13 @@ class CardBindRequest(PersonRef):
     mobile: Mobile | None = Field(None, description="Mobile number reserved at the bank (预留手机号)")
 
 
-class CardBindResponse(ResponseModel):
-    bind_no: BindNo
-    bank_card_no: MaskedBankCardNo
-    bank_name: str | None = Field(None, description="Bank name (银行名称)")
-    card_type: Open[CardType] | None = Field(None, description="Card type (卡类型)")
-    bind_status: Open[BindStatus] = Field(description="Binding status (绑定状态): BOUND")
+class CardBindResponse(ResponseModel, BoundCard):
+    """The bound card; ``bindStatus`` BOUND."""
+
+    freelancer_no: FreelancerNo | None = None
+    luhn_valid: bool | None = Field(
+        None, description="Whether the number passes the Luhn check (some real debit cards do not)"
+    )
 
 
 # SFT0204 银行卡解绑 ------------------------------------------------------------------------------------
@@ -220,9 +237,10 @@ class CardUnbindRequest(RequestModel):
         return self
 
 
-class CardUnbindResponse(ResponseModel):
-    bind_no: BindNo
-    bind_status: Open[BindStatus] = Field(description="Binding status (绑定状态): UNBOUND")
+class CardUnbindResponse(ResponseModel, BoundCard):
+    """The unbound card; ``bindStatus`` UNBOUND."""
+
+    freelancer_no: FreelancerNo | None = None
 
 
 # SFT0110 自由职业者身份证图片获取 ----------------------------------------------------------------------------
@@ -236,6 +254,7 @@ class IdPhotoResponse(ResponseModel):
     freelancer_no: FreelancerNo
     front_image: IdImage | None = Field(None, description="ID card portrait side (人像面), base64")
     back_image: IdImage | None = Field(None, description="ID card national-emblem side (国徽面), base64")
+    upload_time: ShanghaiDateTime | None = Field(None, description="When the photos were stored (上传时间)")
 
 
 __all__ = [

@@ -14,16 +14,29 @@ from pydantic import Field
 
 from ..money import Money, PositiveMoney
 from ..timeutil import ShanghaiDateTime
-from .base import Open, PageRequest, PageResponse, RecordModel, RequestModel, ResponseModel
+from .base import (
+    MaskedBankCardNo,
+    MaskedIdCardNo,
+    MaskedName,
+    Open,
+    PageRequest,
+    PageResponse,
+    RecordModel,
+    RequestModel,
+    ResponseModel,
+)
 from .common import (
     ApplyNo,
     BatchNo,
+    FreelancerNo,
     InvoiceStatus,
     OrderNo,
     OutApplyNo,
     OutBatchNo,
     OutOrderNo,
+    RefundNo,
     Remark,
+    SettlementStatus,
     TaxBaseCode,
 )
 
@@ -43,11 +56,13 @@ class InvoiceCategoriesRequest(RequestModel):
 
 class InvoiceCategory(RecordModel):
     category_code: str = Field(description="Category code (类目编码)")
-    category_name: str = Field(description="Category name (类目名称), e.g. 现代服务*服务费")
+    category_name: str | None = Field(None, description="Category name (类目名称), e.g. 现代服务*服务费")
     tax_rate: Decimal | None = Field(None, description="VAT rate (税率) as a fraction, e.g. 0.06")
 
 
 class InvoiceCategoriesResponse(ResponseModel):
+    tax_base_code: TaxBaseCode | None = None
+    total: int | None = Field(None, description="Number of records (总条数)")
     items: list[InvoiceCategory] = Field(default_factory=list, alias="list", description="Categories (类目列表)")
 
 
@@ -55,17 +70,20 @@ class InvoiceCategoriesResponse(ResponseModel):
 
 
 class InvoiceTypesRequest(RequestModel):
-    """SFT0602: the invoice types (发票类型: special/ordinary VAT, paper/electronic) a service provider issues."""
+    """SFT0602: the invoice types (发票类型: special/ordinary VAT, paper/electronic) the platform issues; with
+    ``taxBaseCode``, those of that service provider."""
 
-    tax_base_code: TaxBaseCode
+    tax_base_code: TaxBaseCode | None = None
 
 
 class InvoiceType(RecordModel):
     invoice_type: str = Field(description="Type code (发票类型编码)")
-    invoice_type_name: str = Field(description="Type name (发票类型名称), e.g. 增值税专用发票")
+    invoice_type_name: str | None = Field(None, description="Type name (发票类型名称), e.g. 增值税专用发票")
 
 
 class InvoiceTypesResponse(ResponseModel):
+    tax_base_code: TaxBaseCode | None = None
+    total: int | None = Field(None, description="Number of records (总条数)")
     items: list[InvoiceType] = Field(default_factory=list, alias="list", description="Invoice types (发票类型列表)")
 
 
@@ -80,13 +98,17 @@ class InvoiceableBatchesRequest(PageRequest):
 
 class InvoiceableBatch(RecordModel):
     batch_no: BatchNo
-    out_batch_no: OutBatchNo
+    out_batch_no: OutBatchNo | None = None
+    tax_base_code: TaxBaseCode | None = None
+    total_amount: Money | None = Field(None, description="Sum of the batch's payouts (结算总金额)")
+    service_amount: Money | None = Field(None, description="Sum of the batch's service fees (服务费总额)")
+    invoiced_amount: Money | None = Field(None, description="Already applied for or invoiced (已开票金额)")
     invoiceable_amount: Money = Field(description="Amount that can still be invoiced (可开票金额)")
-    complete_time: ShanghaiDateTime = Field(description="When the batch completed (完成时间)")
+    complete_time: ShanghaiDateTime | None = Field(None, description="When the batch completed (完成时间)")
 
 
 class InvoiceableBatchesResponse(PageResponse[InvoiceableBatch]):
-    pass
+    tax_base_code: TaxBaseCode | None = None
 
 
 # SFT0605 开票申请 --------------------------------------------------------------------------------------
@@ -108,23 +130,34 @@ class InvoiceApplyResponse(ResponseModel):
     apply_no: ApplyNo
     out_apply_no: OutApplyNo
     status: Open[InvoiceStatus] = Field(description="Application status (申请状态): APPLIED")
+    amount: Money | None = Field(None, description="Invoice amount (开票金额)")
 
 
 # SFT0607 开票申请详情 / SFT0606 开票申请列表 ------------------------------------------------------------------
 
 
+class InvoiceBatchShare(RecordModel):
+    batch_no: BatchNo
+    out_batch_no: OutBatchNo | None = None
+    amount: Money | None = Field(None, description="The part of the invoice allocated to this batch (分摊金额)")
+
+
 class InvoiceApplication(RecordModel):
     apply_no: ApplyNo
     out_apply_no: OutApplyNo
+    tax_base_code: TaxBaseCode | None = None
     status: Open[InvoiceStatus] = Field(
         description="Application status (申请状态): APPLIED → ISSUED | REJECTED | CANCELLED"
     )
-    amount: Money = Field(description="Invoice amount (开票金额)")
-    invoice_type: str = Field(description=_INVOICE_TYPE)
-    category_code: str = Field(description=_CATEGORY)
+    amount: Money | None = Field(None, description="Invoice amount (开票金额)")
+    invoice_type: str | None = Field(None, description=_INVOICE_TYPE)
+    category_code: str | None = Field(None, description=_CATEGORY)
     invoice_nos: list[str] = Field(default_factory=list, description="Issued invoice numbers (发票号码)")
+    remark: str | None = Field(None, description="Remark printed on the invoice (发票备注)")
+    apply_time: ShanghaiDateTime | None = Field(None, description="When it was applied for (申请时间)")
     issue_time: ShanghaiDateTime | None = Field(None, description="When it was issued (开票时间)")
     reject_reason: str | None = Field(None, description="Why it was rejected (驳回原因)")
+    cancel_time: ShanghaiDateTime | None = Field(None, description="When it was cancelled (撤销时间)")
 
 
 class InvoiceDetailRequest(RequestModel):
@@ -137,7 +170,7 @@ class InvoiceDetailRequest(RequestModel):
 
 
 class InvoiceDetailResponse(ResponseModel, InvoiceApplication):
-    pass
+    batches: list[InvoiceBatchShare] = Field(default_factory=list, description="The batches it covers (关联批次)")
 
 
 class InvoiceApplicationsRequest(PageRequest):
@@ -166,16 +199,33 @@ class InvoiceOrdersRequest(PageRequest):
 
 
 class InvoiceOrder(RecordModel):
-    batch_no: BatchNo
+    """A paid settlement order the application covers (the fields of SFT0505's order, all optional but the key)."""
+
+    batch_no: BatchNo | None = None
     out_batch_no: OutBatchNo | None = None
     order_no: OrderNo
     out_order_no: OutOrderNo | None = None
+    tax_base_code: TaxBaseCode | None = None
+    freelancer_no: FreelancerNo | None = None
+    name: MaskedName | None = None
+    id_card_no: MaskedIdCardNo | None = None
+    bank_card_no: MaskedBankCardNo | None = None
+    bank_name: str | None = Field(None, description="The payee's bank (收款银行)")
     amount: Money = Field(description="Payout (结算金额)")
-    service_amount: Money = Field(description="Service fee (服务费)")
+    service_amount: Money | None = Field(None, description="Service fee (服务费)")
+    status: Open[SettlementStatus] | None = Field(None, description="Order status (订单状态)")
+    fail_code: int | str | None = Field(None, description="Refusal code (失败码)")
+    fail_msg: str | None = Field(None, description="Why it failed or bounced (失败原因)")
+    remark: str | None = Field(None, description="Remark (备注)")
+    create_time: ShanghaiDateTime | None = Field(None, description="When it was accepted (创建时间)")
+    complete_time: ShanghaiDateTime | None = Field(None, description="When it became final (完成时间)")
+    bounce_time: ShanghaiDateTime | None = Field(None, description="When a paid order bounced (退票时间)")
+    refund_no: RefundNo | None = Field(None, description="The refund of a failed or bounced order (退款单号)")
 
 
 class InvoiceOrdersResponse(PageResponse[InvoiceOrder]):
-    pass
+    apply_no: ApplyNo | None = None
+    out_apply_no: OutApplyNo | None = None
 
 
 # SFT0609 开票额度账户列表 / SFT0610 开票额度账户详情 -------------------------------------------------------------
@@ -188,15 +238,17 @@ class QuotaAccountsRequest(RequestModel):
 
 
 class QuotaAccount(RecordModel):
-    quota_acct_no: str = Field(description="Quota account number (额度账户编号)")
+    quota_acct_no: str | None = Field(None, description="Quota account number (额度账户编号)")
     tax_base_code: TaxBaseCode
-    total_quota: Money = Field(description="Quota earned by completed payouts (累计额度)")
-    used_quota: Money = Field(description="Quota already invoiced (已开票额度)")
+    tax_base_name: str | None = Field(None, description="Service provider name (服务商名称)")
+    total_quota: Money | None = Field(None, description="Quota earned by completed payouts (累计额度)")
+    used_quota: Money | None = Field(None, description="Quota already invoiced (已开票额度)")
     frozen_quota: Money = Field(Decimal("0.00"), description="Quota held by pending applications (冻结额度)")
     available_quota: Money = Field(description="Quota that can be invoiced now (可开票额度)")
 
 
 class QuotaAccountsResponse(ResponseModel):
+    total: int | None = Field(None, description="Number of records (总条数)")
     items: list[QuotaAccount] = Field(default_factory=list, alias="list", description="Quota accounts (额度账户列表)")
 
 
@@ -230,6 +282,7 @@ class InvoiceCancelResponse(ResponseModel):
     apply_no: ApplyNo
     out_apply_no: OutApplyNo
     status: Open[InvoiceStatus] = Field(description="Application status (申请状态): CANCELLED")
+    cancel_time: ShanghaiDateTime | None = Field(None, description="When it was cancelled (撤销时间)")
 
 
 __all__ = [
@@ -238,6 +291,7 @@ __all__ = [
     "InvoiceApplicationsResponse",
     "InvoiceApplyRequest",
     "InvoiceApplyResponse",
+    "InvoiceBatchShare",
     "InvoiceCancelRequest",
     "InvoiceCancelResponse",
     "InvoiceCategoriesRequest",

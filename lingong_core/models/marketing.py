@@ -14,7 +14,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from ..money import PositiveMoney
+from ..money import Money, PositiveMoney
 from ..timeutil import PlatformDate
 from .base import FieldRuleError, Open, RequestModel, ResponseModel
 from .common import CampaignNo, OutCampaignNo, TaxBaseCode
@@ -65,6 +65,8 @@ class CampaignCreateRequest(RequestModel):
 class CampaignCreateResponse(ResponseModel):
     campaign_no: CampaignNo
     out_campaign_no: OutCampaignNo
+    tax_base_code: TaxBaseCode | None = None
+    budget_amount: Money | None = Field(None, description="Budget (活动预算)")
     status: Open[CampaignStatus] = Field(description="Campaign status (活动状态)")
 
 

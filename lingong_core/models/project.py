@@ -39,14 +39,16 @@ _PROJECT_KEY: tuple[tuple[str, ...], ...] = (("project_no", "out_project_no"),)
 class Project(RecordModel):
     project_no: ProjectNo
     out_project_no: OutProjectNo | None = None
-    project_name: str = Field(description="Project name (项目名称)")
-    tax_base_code: TaxBaseCode
+    project_name: str | None = Field(None, description="Project name (项目名称)")
+    tax_base_code: TaxBaseCode | None = None
+    project_type: str | None = Field(None, description="Project type (项目类型), the merchant's own category")
     status: Open[ProjectStatus] = Field(description="Project status (项目状态)")
     description: str | None = Field(None, description="What the work is (项目描述)")
     start_date: PlatformDate | None = Field(None, description="Start date (开始日期)")
     end_date: PlatformDate | None = Field(None, description="End date (结束日期)")
     budget_amount: Money | None = Field(None, description="Budget (项目预算)")
     create_time: ShanghaiDateTime | None = Field(None, description="When it was created (创建时间)")
+    delete_time: ShanghaiDateTime | None = Field(None, description="When it was deleted (删除时间)")
 
 
 # SFT0701 项目列表 --------------------------------------------------------------------------------------
@@ -89,7 +91,13 @@ class ProjectCreateRequest(RequestModel):
     out_project_no: OutProjectNo
     project_name: str = Field(min_length=1, max_length=100, description="Project name (项目名称)")
     tax_base_code: TaxBaseCode
+    project_type: str | None = Field(
+        None, max_length=64, description="Project type (项目类型), the merchant's own category"
+    )
     description: str | None = Field(None, max_length=1000, description="What the work is (项目描述)")
+    project_desc: str | None = Field(
+        None, max_length=1000, description="What the work is (项目描述), the platform's other name for description"
+    )
     start_date: PlatformDate | None = Field(None, description="Start date (开始日期), yyyy-MM-dd")
     end_date: PlatformDate | None = Field(None, description="End date (结束日期), yyyy-MM-dd")
     budget_amount: PositiveMoney | None = Field(None, description="Budget (项目预算)")
@@ -98,6 +106,8 @@ class ProjectCreateRequest(RequestModel):
     def _dates(self) -> Self:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise FieldRuleError("endDate", "must not be before startDate")
+        if self.description is not None and self.project_desc is not None and self.description != self.project_desc:
+            raise FieldRuleError("projectDesc", "gives a different description: send one of description, projectDesc")
         return self
 
 
@@ -121,6 +131,7 @@ class ProjectDeleteRequest(RequestModel):
 
 class ProjectDeleteResponse(ResponseModel):
     project_no: ProjectNo
+    out_project_no: OutProjectNo | None = None
     status: Open[ProjectStatus] = Field(description="Project status (项目状态): DELETED")
 
 
@@ -144,9 +155,13 @@ class ProjectConfirmRequest(RequestModel):
 
 class ProjectConfirmResponse(ResponseModel):
     confirm_no: str = Field(description="Confirmation sheet number (确认单编号)")
-    project_no: ProjectNo
+    project_no: ProjectNo | None = None
     batch_no: BatchNo | None = None
-    status: Open[ConfirmStatus] = Field(description="Sheet status (确认单状态): SUBMITTED")
+    out_batch_no: OutBatchNo | None = None
+    amount: Money | None = Field(None, description="What the batch paid under the project (确认金额)")
+    confirm_date: PlatformDate | None = Field(None, description="Date the work was accepted (确认日期)")
+    status: Open[ConfirmStatus] = Field(description="Sheet status (确认单状态): SUBMITTED or CONFIRMED")
+    confirm_time: ShanghaiDateTime | None = Field(None, description="When the sheet was recorded (确认时间)")
 
 
 __all__ = [

@@ -102,11 +102,15 @@ class RechargeQueryRequest(RequestModel):
 class RechargeOrder(RecordModel):
     order_no: OrderNo
     out_order_no: OutOrderNo
-    tax_base_code: TaxBaseCode
+    tax_base_code: TaxBaseCode | None = None
     amount: Money = Field(description="Recharge amount (充值金额)")
-    service_amount: Money = Field(description="Service fee (服务费)")
+    service_amount: Money | None = Field(None, description="Service fee (服务费)")
+    pay_channel_code: Open[PayChannelCode] | None = Field(None, description="Channel (交易通道)")
+    recharge_way: Open[RechargeWay] | None = Field(None, description="Recharge way (充值方式)")
+    open_invoice_model: Open[OpenInvoiceModel] | None = Field(None, description="Invoice mode (开票模式)")
     status: Open[RechargeStatus] = Field(description="Order status (订单状态): PROCESSING → SUCCESS | FAILED")
-    recharge_time: ShanghaiDateTime = Field(description="When the money was paid (充值时间)")
+    recharge_time: ShanghaiDateTime | None = Field(None, description="When the money was paid (充值时间)")
+    create_time: ShanghaiDateTime | None = Field(None, description="When it was reported (创建时间)")
     complete_time: ShanghaiDateTime | None = Field(None, description="When the order became final (完成时间)")
     fail_msg: str | None = Field(None, description="Why it failed (失败原因)")
 

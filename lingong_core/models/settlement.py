@@ -9,6 +9,8 @@ move ACCEPTED → PROCESSING → SUCCESS | FAILED in the background; a SUCCESS c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, ClassVar, Self
 
 from pydantic import Field, model_validator
@@ -36,12 +38,14 @@ from .common import (
     BatchNo,
     BatchStatus,
     CheckResult,
+    FreelancerNo,
     OpenInvoiceModel,
     OrderNo,
     OutBatchNo,
     OutOrderNo,
     PayChannelCode,
     ProjectNo,
+    RefundNo,
     Remark,
     SettlementStatus,
     TaxBaseCode,
@@ -71,9 +75,16 @@ def _unique_out_order_nos(orders: Sequence[SettlementOrderInput | FeeCalcOrder])
 
 
 class FeeCalcOrder(RequestModel):
+    """One order to price. Name, card and mobile are optional; given, they are checked as SFT0502 would
+    (the card need not be bound yet), so a refusal shows before anything is paid."""
+
     out_order_no: OutOrderNo | None = None
+    name: Name | None = None
     id_card_no: IdCardNo
+    mobile: Mobile | None = None
+    bank_card_no: BankCardNo | None = Field(None, description="The card it would be paid to (收款银行卡号)")
     amount: PositiveMoney = Field(description="Payout to the person (结算金额)")
+    remark: Remark | None = None
 
 
 class FeeCalcRequest(RequestModel):
@@ -92,7 +103,7 @@ class FeeCalcRequest(RequestModel):
 
 class FeeCalcResult(RecordModel):
     out_order_no: OutOrderNo | None = None
-    id_card_no: MaskedIdCardNo
+    id_card_no: MaskedIdCardNo | None = None
     amount: Money = Field(description="Payout (结算金额)")
     service_amount: Money = Field(description="Service fee (服务费)")
     check_result: Open[CheckResult] = Field(description="Check result (校验结果): PASS or REJECT")
@@ -101,11 +112,18 @@ class FeeCalcResult(RecordModel):
 
 
 class FeeCalcResponse(ResponseModel):
-    tax_base_code: TaxBaseCode
+    tax_base_code: TaxBaseCode | None = None
+    fee_rate: Decimal | None = Field(None, description="Service fee rate (服务费率) as a fraction, e.g. 0.06")
     total_amount: Money = Field(description="Sum of payouts (结算总金额)")
     service_amount: Money = Field(description="Sum of service fees (服务费总额)")
     pay_amount: Money = Field(description="What the account must hold (应付总额) = total + fee")
-    order_count: int = Field(description="Number of orders (订单数)")
+    order_count: int | None = Field(None, description="Number of orders (订单数)")
+    pass_count: int | None = Field(None, description="Orders that would be accepted (通过数)")
+    reject_count: int | None = Field(None, description="Orders that would be refused (拒绝数)")
+    available_amount: Money | None = Field(None, description="Available balance now (可用余额)")
+    balance_enough: bool | None = Field(
+        None, description="Whether the available balance covers payAmount (余额是否充足)"
+    )
     items: list[FeeCalcResult] = Field(default_factory=list, alias="list", description="Per order (订单明细)")
 
 
@@ -145,16 +163,18 @@ class SettlementRequest(RequestModel):
 class SettlementResponse(ResponseModel):
     batch_no: BatchNo
     out_batch_no: OutBatchNo
+    tax_base_code: TaxBaseCode | None = None
     status: Open[BatchStatus] = Field(description="Batch status (批次状态): ACCEPTED")
-    order_count: int = Field(description="Number of orders (订单数)")
-    total_amount: Money = Field(description="Sum of payouts (结算总金额)")
-    service_amount: Money = Field(description="Sum of service fees (服务费总额)")
+    order_count: int | None = Field(None, description="Number of orders (订单数)")
+    total_amount: Money | None = Field(None, description="Sum of payouts (结算总金额)")
+    service_amount: Money | None = Field(None, description="Sum of service fees (服务费总额)")
+    pay_amount: Money | None = Field(None, description="Debited from the account (扣款总额) = total + fee")
 
 
 class SettlementFailure(RecordModel):
     out_order_no: OutOrderNo
     fail_code: FailCode
-    fail_msg: str = Field(description="Why (失败原因)")
+    fail_msg: str | None = Field(None, description="Why (失败原因)")
 
 
 class SettlementRefusal(ResponseModel):
@@ -175,20 +195,35 @@ class BatchQueryRequest(RequestModel):
     batch_no: BatchNo | None = None
 
 
+class SettleType(StrEnum):
+    """结算类型 of a batch: how it came to the platform."""
+
+    SETTLEMENT = "SETTLEMENT"  # 佣金结算 paid by the platform (SFT0502)
+    MARKETING = "MARKETING"  # 营销金结算 marketing funds for a campaign (SFT0502 with campaignNo)
+    SYNC = "SYNC"  # 结算数据同步 paid outside the platform and reported (SFT0510)
+
+
 class BatchQueryResponse(ResponseModel):
     batch_no: BatchNo
     out_batch_no: OutBatchNo
-    tax_base_code: TaxBaseCode
+    tax_base_code: TaxBaseCode = Field(description="The service provider whose account paid it (服务商编码)")
+    settle_type: Open[SettleType] | None = Field(None, description="Settlement type (结算类型)")
     status: Open[BatchStatus] = Field(description="Batch status (批次状态): ACCEPTED → PROCESSING → COMPLETED")
-    order_count: int = Field(description="Orders in the batch (订单数)")
+    order_count: int | None = Field(None, description="Orders in the batch (订单数)")
     success_count: int = Field(0, description="Orders paid (成功数)")
     fail_count: int = Field(0, description="Orders failed (失败数)")
     processing_count: int = Field(0, description="Orders not yet final (处理中数)")
     bounced_count: int = Field(0, description="Orders bounced after payment (退票数)")
-    total_amount: Money = Field(description="Sum of payouts (结算总金额)")
-    success_amount: Money = Field(description="Sum paid (成功金额)")
-    service_amount: Money = Field(description="Sum of service fees (服务费总额)")
-    create_time: ShanghaiDateTime = Field(description="When it was accepted (创建时间)")
+    total_amount: Money | None = Field(None, description="Sum of payouts (结算总金额)")
+    success_amount: Money | None = Field(None, description="Sum paid and not bounced (成功金额)")
+    fail_amount: Money | None = Field(None, description="Sum failed, refunded (失败金额)")
+    bounced_amount: Money | None = Field(None, description="Sum bounced after payment, refunded (退票金额)")
+    service_amount: Money | None = Field(None, description="Sum of service fees (服务费总额)")
+    pay_amount: Money | None = Field(None, description="Debited on acceptance (扣款总额) = total + fee")
+    project_no: ProjectNo | None = Field(None, description="The project it was paid under (项目编号)")
+    period: str | None = Field(None, description="Pay period (所属期), yyyy-MM")
+    remark: str | None = Field(None, description="Remark (备注)")
+    create_time: ShanghaiDateTime | None = Field(None, description="When it was accepted (创建时间)")
     complete_time: ShanghaiDateTime | None = Field(None, description="When every order became final (完成时间)")
 
 
@@ -198,33 +233,42 @@ class BatchQueryResponse(ResponseModel):
 class SettlementOrder(RecordModel):
     order_no: OrderNo
     out_order_no: OutOrderNo
-    batch_no: BatchNo
-    out_batch_no: OutBatchNo
-    name: MaskedName
-    id_card_no: MaskedIdCardNo
-    bank_card_no: MaskedBankCardNo
+    batch_no: BatchNo | None = None
+    out_batch_no: OutBatchNo | None = None
+    tax_base_code: TaxBaseCode | None = None
+    freelancer_no: FreelancerNo | None = None
+    name: MaskedName | None = None
+    id_card_no: MaskedIdCardNo | None = None
+    bank_card_no: MaskedBankCardNo | None = None
+    bank_name: str | None = Field(None, description="The payee's bank (收款银行)")
     amount: Money = Field(description="Payout (结算金额)")
-    service_amount: Money = Field(description="Service fee (服务费)")
+    service_amount: Money | None = Field(None, description="Service fee (服务费)")
     status: Open[SettlementStatus] = Field(
         description="Order status (订单状态): ACCEPTED → PROCESSING → SUCCESS | FAILED; SUCCESS → BOUNCED"
     )
     fail_code: FailCode | None = None
     fail_msg: str | None = Field(None, description="Why it failed or bounced (失败原因)")
-    create_time: ShanghaiDateTime = Field(description="When it was accepted (创建时间)")
+    remark: str | None = Field(None, description="Remark (备注)")
+    create_time: ShanghaiDateTime | None = Field(None, description="When it was accepted (创建时间)")
     complete_time: ShanghaiDateTime | None = Field(None, description="When it became final (完成时间)")
+    bounce_time: ShanghaiDateTime | None = Field(None, description="When a paid order bounced (退票时间)")
+    refund_no: RefundNo | None = Field(None, description="The refund of a failed or bounced order (退款单号)")
 
 
 class BatchOrdersRequest(PageRequest):
-    """SFT0504: the orders of one batch (paged, up to 1,000 a page)."""
+    """SFT0504: the orders of one batch (paged, up to 1,000 a page), optionally only those in one state."""
 
     one_of: ClassVar[tuple[tuple[str, ...], ...]] = _BATCH_KEY
 
     out_batch_no: OutBatchNo | None = None
     batch_no: BatchNo | None = None
+    status: SettlementStatus | None = Field(None, description="Only orders in this state (订单状态)")
 
 
 class BatchOrdersResponse(PageResponse[SettlementOrder]):
-    pass
+    batch_no: BatchNo | None = None
+    out_batch_no: OutBatchNo | None = None
+    status: Open[BatchStatus] | None = Field(None, description="Batch status (批次状态)")
 
 
 class OrderQueryRequest(RequestModel):
@@ -254,8 +298,15 @@ class ReceiptRequest(RequestModel):
 
 class ReceiptResponse(ResponseModel):
     order_no: OrderNo
-    out_order_no: OutOrderNo
+    out_order_no: OutOrderNo | None = None
+    batch_no: BatchNo | None = None
+    out_batch_no: OutBatchNo | None = None
     receipt_no: str | None = Field(None, description="Receipt number (回单编号)")
+    payee_name: MaskedName | None = Field(None, description="Who was paid (收款人)")
+    payee_bank_card_no: MaskedBankCardNo | None = Field(None, description="The card paid to (收款卡号)")
+    payee_bank_name: str | None = Field(None, description="The payee's bank (收款银行)")
+    amount: Money | None = Field(None, description="Amount paid (付款金额)")
+    pay_time: ShanghaiDateTime | None = Field(None, description="When it was paid (付款时间)")
     receipt_url: str = Field(description="Where to download the receipt (回单下载地址)")
     receipt_time: ShanghaiDateTime | None = Field(None, description="When the bank issued it (回单时间)")
 
@@ -276,6 +327,7 @@ class SettlementSyncRequest(RequestModel):
     bank_card_no: BankCardNo | None = Field(None, description="The card it was paid to (收款银行卡号)")
     amount: PositiveMoney = Field(description="Payout (结算金额), yuan, 2 decimals")
     service_amount: Money = Field(description="Service fee (服务费), yuan, 2 decimals")
+    period: Period | None = None
     pay_channel_code: PayChannelCode | None = Field(None, description="Channel (交易通道), as in SFT0404")
     pay_time: ShanghaiDateTime = Field(description="When it was paid (付款时间); epoch milliseconds accepted")
     open_invoice_model: OpenInvoiceModel = Field(
@@ -288,6 +340,9 @@ class SettlementSyncRequest(RequestModel):
 class SettlementSyncResponse(ResponseModel):
     order_no: OrderNo
     out_order_no: OutOrderNo
+    batch_no: BatchNo | None = None
+    out_batch_no: OutBatchNo | None = Field(None, description="The batch it was gathered in (外部批次号)")
+    status: Open[SettlementStatus] | None = Field(None, description="Order status (订单状态): SUCCESS")
 
 
 __all__ = [
@@ -304,6 +359,7 @@ __all__ = [
     "OrderQueryResponse",
     "ReceiptRequest",
     "ReceiptResponse",
+    "SettleType",
     "SettlementFailure",
     "SettlementOrder",
     "SettlementOrderInput",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import Field
 
 from ..money import Money
 from ..timeutil import ShanghaiDateTime
-from .base import IdCardNo, MaskedIdCardNo, MaskedName, PageRequest, PageResponse, Period, RecordModel
+from .base import IdCardNo, MaskedIdCardNo, MaskedName, Open, PageRequest, PageResponse, Period, RecordModel
 from .common import FreelancerNo, TaxBaseCode
 
 
@@ -19,15 +21,24 @@ class TaxCertificatesRequest(PageRequest):
     period: Period | None = Field(None, description="Tax period (所属期), yyyy-MM")
 
 
+class CertificateStatus(StrEnum):
+    """完税凭证状态: PENDING (the period is still open) → ISSUED."""
+
+    PENDING = "PENDING"
+    ISSUED = "ISSUED"
+
+
 class TaxCertificate(RecordModel):
     certificate_no: str = Field(description="Certificate number (完税凭证号)")
     freelancer_no: FreelancerNo | None = None
-    name: MaskedName
-    id_card_no: MaskedIdCardNo
-    tax_base_code: TaxBaseCode
-    period: str = Field(description="Tax period (所属期), yyyy-MM")
-    income_amount: Money = Field(description="Income taxed (收入金额)")
+    name: MaskedName | None = None
+    id_card_no: MaskedIdCardNo | None = None
+    tax_base_code: TaxBaseCode | None = None
+    period: str | None = Field(None, description="Tax period (所属期), yyyy-MM")
+    order_count: int | None = Field(None, description="Paid orders in the period (订单数)")
+    income_amount: Money | None = Field(None, description="Income taxed (收入金额)")
     tax_amount: Money = Field(description="Tax withheld and paid (已缴税额)")
+    status: Open[CertificateStatus] = Field(description="Certificate status (凭证状态): PENDING → ISSUED")
     issue_time: ShanghaiDateTime | None = Field(None, description="When it was issued (开具时间)")
     file_url: str | None = Field(None, description="Where to download it (凭证下载地址)")
 
@@ -36,4 +47,4 @@ class TaxCertificatesResponse(PageResponse[TaxCertificate]):
     pass
 
 
-__all__ = ["TaxCertificate", "TaxCertificatesRequest", "TaxCertificatesResponse"]
+__all__ = ["CertificateStatus", "TaxCertificate", "TaxCertificatesRequest", "TaxCertificatesResponse"]

@@ -20,13 +20,14 @@ from .common import BindNo, OutWithdrawNo, Remark, TaxBaseCode, WithdrawNo, With
 class WithdrawOrder(RecordModel):
     withdraw_no: WithdrawNo
     out_withdraw_no: OutWithdrawNo
-    tax_base_code: TaxBaseCode
+    tax_base_code: TaxBaseCode | None = None
     amount: Money = Field(description="Withdrawal amount (提现金额)")
     status: Open[WithdrawStatus] = Field(description="Withdrawal status (提现状态): PROCESSING → SUCCESS | FAILED")
     bank_acct_name: str | None = Field(None, description="Receiving account name (收款户名)")
     bank_acct_no: BankAcctNo | None = None
     bank_name: str | None = Field(None, description="Receiving bank and branch (收款银行+支行)")
-    apply_time: ShanghaiDateTime = Field(description="When it was applied for (申请时间)")
+    remark: str | None = Field(None, description="Remark (备注)")
+    apply_time: ShanghaiDateTime | None = Field(None, description="When it was applied for (申请时间)")
     complete_time: ShanghaiDateTime | None = Field(None, description="When it became final (完成时间)")
     fail_msg: str | None = Field(None, description="Why it failed (失败原因)")
 
@@ -56,7 +57,14 @@ class WithdrawApplyRequest(RequestModel):
     out_withdraw_no: OutWithdrawNo
     tax_base_code: TaxBaseCode
     amount: PositiveMoney = Field(description="Withdrawal amount (提现金额), at most the available balance")
-    bind_no: BindNo = Field(description="The enterprise bank account to receive it (绑定编号), from SFT0310/0311")
+    bind_no: BindNo | None = Field(
+        None,
+        description="The enterprise bank account to receive it (绑定编号), from SFT0310/0311; "
+        "may be left out when exactly one account is bound",
+    )
+    bank_acct_no: BankAcctNo | None = Field(
+        None, min_length=6, max_length=40, description="Or the bound account's number (银行账号) instead of bindNo"
+    )
     remark: Remark | None = None
 
 
@@ -64,6 +72,7 @@ class WithdrawApplyResponse(ResponseModel):
     withdraw_no: WithdrawNo
     out_withdraw_no: OutWithdrawNo
     status: Open[WithdrawStatus] = Field(description="Withdrawal status (提现状态): PROCESSING")
+    amount: Money | None = Field(None, description="Withdrawal amount (提现金额)")
 
 
 # SFT0413 提现订单详情 -----------------------------------------------------------------------------------

@@ -117,10 +117,11 @@ def list_categories(ctx: Ctx, biz: Biz) -> dict[str, Any]:
 
 @handles("SFT0602")
 def list_types(ctx: Ctx, biz: Biz) -> dict[str, Any]:
+    head: dict[str, Any] = {}
     if biz.has("taxBaseCode"):
-        ctx.provider(biz.req("taxBaseCode"))
+        head["taxBaseCode"] = ctx.provider(biz.req("taxBaseCode")).tax_base_code
     items = [{"invoiceType": code, "invoiceTypeName": name} for code, name in INVOICE_TYPES.items()]
-    return {"total": len(items), "list": items}
+    return {**head, "total": len(items), "list": items}
 
 
 # -- SFT0603 -------------------------------------------------------------------------------------------
