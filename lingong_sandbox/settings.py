@@ -34,6 +34,10 @@ class MerchantConfig:
     public_key_pem: str = ""  # the key the merchant registered; requests are verified with it
     sign_algorithm: SignAlgorithm = SignAlgorithm.SHA256_WITH_RSA
     notify_url: str | None = None
+    legal_person: str = "王建国"  # 法定代表人 (SFT0901 answers it masked, as the contact below)
+    contact_name: str = "李晓梅"
+    contact_mobile: str = "13900001234"
+    create_time: str = "2021-03-12 10:00:00"  # when the merchant was registered (its number carries the date)
     luhn_strict: bool = False  # reject (rather than only flag) cards failing the Luhn check
     enabled: bool = True
 

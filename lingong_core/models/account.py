@@ -24,6 +24,7 @@ class AccountStatus(StrEnum):
     """账户状态."""
 
     NORMAL = "NORMAL"  # 正常
+    ENABLED = "ENABLED"  # 已开通 (a service provider opened for the merchant, SFT0301)
     FROZEN = "FROZEN"  # 冻结
     CLOSED = "CLOSED"  # 注销
 

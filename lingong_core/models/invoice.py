@@ -34,7 +34,6 @@ from .common import (
     OutApplyNo,
     OutBatchNo,
     OutOrderNo,
-    RefundNo,
     Remark,
     SettlementStatus,
     TaxBaseCode,
@@ -199,7 +198,7 @@ class InvoiceOrdersRequest(PageRequest):
 
 
 class InvoiceOrder(RecordModel):
-    """A paid settlement order the application covers (the fields of SFT0505's order, all optional but the key)."""
+    """A paid settlement order the application covers (SFT0505's fields of a paid order; optional but the key)."""
 
     batch_no: BatchNo | None = None
     out_batch_no: OutBatchNo | None = None
@@ -214,13 +213,9 @@ class InvoiceOrder(RecordModel):
     amount: Money = Field(description="Payout (结算金额)")
     service_amount: Money | None = Field(None, description="Service fee (服务费)")
     status: Open[SettlementStatus] | None = Field(None, description="Order status (订单状态)")
-    fail_code: int | str | None = Field(None, description="Refusal code (失败码)")
-    fail_msg: str | None = Field(None, description="Why it failed or bounced (失败原因)")
     remark: str | None = Field(None, description="Remark (备注)")
     create_time: ShanghaiDateTime | None = Field(None, description="When it was accepted (创建时间)")
-    complete_time: ShanghaiDateTime | None = Field(None, description="When it became final (完成时间)")
-    bounce_time: ShanghaiDateTime | None = Field(None, description="When a paid order bounced (退票时间)")
-    refund_no: RefundNo | None = Field(None, description="The refund of a failed or bounced order (退款单号)")
+    complete_time: ShanghaiDateTime | None = Field(None, description="When it was paid (完成时间)")
 
 
 class InvoiceOrdersResponse(PageResponse[InvoiceOrder]):

@@ -73,7 +73,7 @@ def accounts(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     chosen = ctx.settings.providers
     if biz.has("taxBaseCode"):
         chosen = [ctx.provider(biz.req("taxBaseCode"))]
-    items = [{**_balance_view(ctx, p), "accountNo": _custody_no(ctx, p)} for p in chosen]
+    items = [{**_balance_view(ctx, p), "accountNo": _custody_no(ctx, p), "status": "NORMAL"} for p in chosen]
     return {"total": len(items), "list": items}
 
 

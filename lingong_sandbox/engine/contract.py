@@ -28,6 +28,7 @@ LIVE = (CREATED, SIGNING, SIGNED)
 TERM_DAYS = 365
 SIGN_WINDOW_DAYS = 30  # an unsigned contract expires this long after it was generated
 DEFAULT_TEMPLATE = "TPL-FREELANCE-SERVICE-V1"
+PREVIEW_TTL = timedelta(minutes=30)  # how long an SFT0107 preview link works
 
 schema(
     """
@@ -210,6 +211,7 @@ def preview(ctx: Ctx, biz: Biz) -> dict[str, Any]:
         "title": "自由职业者服务协议",
         "content": content,
         "previewUrl": f"https://sandbox.lingong.local/contracts/preview/{template_no}/{person['freelancer_no']}",
+        "expireTime": stamp(ctx.now + PREVIEW_TTL),
     }
 
 

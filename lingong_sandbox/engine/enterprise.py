@@ -15,7 +15,7 @@ from typing import Any
 
 from stdnum.cn import uscc
 
-from lingong_core.masking import mask_id, mask_name
+from lingong_core.masking import mask_id, mask_mobile, mask_name
 from lingong_core.timeutil import to_shanghai
 
 from . import documents, identity
@@ -44,7 +44,12 @@ def enterprise_info(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             merchant.sign_algorithm.value if hasattr(merchant.sign_algorithm, "value") else merchant.sign_algorithm
         ),
         "notifyUrl": merchant.notify_url or "",
+        "legalPerson": mask_name(merchant.legal_person),
+        "contactName": mask_name(merchant.contact_name),
+        "contactMobile": mask_mobile(merchant.contact_mobile),
+        "taxBaseCodes": [p.tax_base_code for p in ctx.settings.providers],
         "taxBases": [{"taxBaseCode": p.tax_base_code, "taxBaseName": p.name} for p in ctx.settings.providers],
+        "createTime": merchant.create_time,
     }
 
 

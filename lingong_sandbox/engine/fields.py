@@ -1,9 +1,11 @@
-"""Reading a bizModel by hand: every refusal is a 400 whose ``msg`` names the field and the rule.
+"""Reading a bizModel field by field: every refusal is a 400 whose ``msg`` names the field and the rule.
 
-The request models in ``lingong_core.models`` (when they exist for an apiCode) check the shape first
-(:mod:`.validation`); this reader is what the handlers use in every case, so a field the model does
-not cover is still checked, and an apiCode without a model is checked just the same. Personal values
-are never echoed in a message.
+The apiCode's request model in ``lingong_core.models`` checks the shape first and the handler reads
+what it validated (:mod:`.validation`). A :class:`Biz` knows the model's wire fields: reading a name
+the model lacks raises :class:`NotAField` (a handler and its model that drifted apart fail every test
+that reaches the read, instead of silently honouring a field no client can send), and every field read
+is recorded (``read``), which the menu-wide contract test compares with the model's fields. Personal
+values are never echoed in a message.
 """
 
 from __future__ import annotations
@@ -24,25 +26,59 @@ from ..interface import PlatformError
 PERSONAL = frozenset({"name", "idCardNo", "mobile", "bankCardNo", "frontImage", "backImage", "reservedMobile"})
 
 
+#: A request model's wire fields: name → the fields of the records a list field holds (None for a plain field).
+Fields = Mapping[str, "Fields | None"]
+
+
 def bad(field: str, rule: str) -> PlatformError:
     return PlatformError(400, f"{field}: {rule}")
 
 
-class Biz:
-    """A bizModel (or one object inside it), read field by field."""
+class NotAField(LookupError):
+    """A handler read a field its apiCode's request model does not have: the sandbox and the core drifted."""
 
-    def __init__(self, data: Mapping[str, Any], where: str = "") -> None:
+
+class Biz:
+    """A bizModel (or one object inside it), read field by field.
+
+    ``fields`` are the wire fields of the request model it was validated with (None: no restriction);
+    ``read`` collects the paths read (``orders[].name`` for a field of a list's records).
+    """
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        where: str = "",
+        *,
+        fields: Fields | None = None,
+        read: set[str] | None = None,
+        path: str = "",
+    ) -> None:
         self.data = data
         self.where = where
+        self.fields = fields
+        self.read: set[str] = read if read is not None else set()
+        self.path = path
 
     def name(self, key: str) -> str:
         return f"{self.where}{key}"
 
+    def knows(self, key: str) -> bool:
+        """Whether ``key`` is a field of the request model (so a handler serving two forms may read it)."""
+        return self.fields is None or key in self.fields
+
+    def _touch(self, key: str) -> None:
+        if not self.knows(key):
+            raise NotAField(f"the handler read {self.path}{key}, which its request model does not have")
+        self.read.add(self.path + key)
+
     def has(self, key: str) -> bool:
+        self._touch(key)
         value = self.data.get(key)
         return value is not None and value != ""
 
     def raw(self, key: str) -> Any:
+        self._touch(key)
         value = self.data.get(key)
         return value.value if isinstance(value, Enum) else value
 
@@ -156,7 +192,8 @@ class Biz:
         for i, item in enumerate(value):
             if not isinstance(item, Mapping):
                 raise bad(f"{self.name(key)}[{i}]", "must be an object")
-            out.append(Biz(item, f"{self.name(key)}[{i}]."))
+            nested = self.fields.get(key) if self.fields is not None else None
+            out.append(Biz(item, f"{self.name(key)}[{i}].", fields=nested, read=self.read, path=f"{self.path}{key}[]."))
         return out
 
     def strings(self, key: str, *, required: bool = True, max_items: int = 1000, max_len: int = 64) -> list[str]:

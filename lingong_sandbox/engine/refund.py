@@ -21,7 +21,7 @@ _SELECT = (
 )
 
 
-def _view(row: sqlite3.Row, *, detail: bool = False) -> dict[str, Any]:
+def _view(row: sqlite3.Row) -> dict[str, Any]:
     out = {
         "refundNo": row["refund_no"],
         "refundType": row["refund_type"],
@@ -36,9 +36,9 @@ def _view(row: sqlite3.Row, *, detail: bool = False) -> dict[str, Any]:
         "reason": row["reason"],
         "status": row["status"],
         "refundTime": row["create_time"],
+        "name": mask_name(row["name"]),
+        "idCardNo": mask_id(row["id_card_no"]),
     }
-    if detail:
-        out |= {"name": mask_name(row["name"]), "idCardNo": mask_id(row["id_card_no"])}
     return drop_none(out)
 
 
@@ -90,4 +90,4 @@ def refund_detail(ctx: Ctx, biz: Biz) -> dict[str, Any]:
         )
     if row is None:
         raise not_found("no refund for this refundNo/orderNo/outOrderNo")
-    return _view(row, detail=True)
+    return _view(row)

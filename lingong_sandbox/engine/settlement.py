@@ -201,7 +201,8 @@ def _references(ctx: Ctx, biz: Biz, code: str) -> tuple[str | None, str | None, 
     project_no = biz.text("projectNo", required=False)
     if project_no is not None:
         project.require(ctx, project_no)
-    campaign_no = biz.text("campaignNo", required=False)
+    # only the marketing form of the apiCode has campaignNo (validation chose the form by it)
+    campaign_no = biz.text("campaignNo", required=False) if biz.knows("campaignNo") else None
     if campaign_no is not None:
         marketing.require_active(ctx, campaign_no, code)
     return project_no, campaign_no, period
@@ -278,7 +279,7 @@ def sync(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     batch = ctx.one("SELECT * FROM eng_batch WHERE merchant_no = ? AND out_batch_no = ?", ctx.merchant_no, out_batch_no)
     if batch is not None and (batch["kind"] != KIND_SYNC or batch["tax_base_code"] != code):
         raise conflict(f"outBatchNo {out_batch_no} belongs to another batch", batchNo=batch["batch_no"])
-    project_no, campaign_no, _ = _references(ctx, biz, code)
+    project_no, campaign_no, period = _references(ctx, biz, code)
     check_lines(ctx, provider, [line], card="optional", month=f"{to_shanghai(pay_time):%Y-%m}")
     refuse_if_any([line])
     line.fee = service
@@ -294,7 +295,7 @@ def sync(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             status=COMPLETED,
             project_no=project_no,
             campaign_no=campaign_no,
-            period=None,
+            period=period,
             remark=None,
         )
     else:

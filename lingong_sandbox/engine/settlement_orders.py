@@ -114,7 +114,7 @@ def find_batch(ctx: Ctx, biz: Biz) -> sqlite3.Row:
         )
     if row is None:
         raise not_found("no settlement batch with this outBatchNo/batchNo")
-    if biz.has("campaignNo") and row["campaign_no"] != biz.req("campaignNo"):
+    if biz.knows("campaignNo") and biz.has("campaignNo") and row["campaign_no"] != biz.req("campaignNo"):
         raise not_found("no marketing batch with this outBatchNo/batchNo for the campaignNo")
     return row
 

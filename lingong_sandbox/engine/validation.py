@@ -12,14 +12,19 @@ and SFT0501 can still report one bad order without refusing the call).
 A request carrying ``campaignNo`` to SFT0502/0503/0504/0510 is held to the marketing form
 (``MARKETING_CATALOGUE``). When the catalogue (or a model in it) is missing or broken, the hand checks
 in :mod:`.fields` stand alone.
+
+Answers go the other way through the response model (:func:`build_answer`): the handler's dict is
+validated by it and the model's dump (by wire name, only what was set) is what the gateway sends.
 """
 
 from __future__ import annotations
 
 import logging
+import types
+import typing
 from enum import Enum
 from functools import cache
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,6 +33,7 @@ from lingong_core.masking import scrub
 from lingong_core.operations import MARKETING_SETTLEMENT_CODES
 
 from ..interface import PlatformError
+from .fields import Fields
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +57,74 @@ def request_model(api_code: str, marketing: bool = False) -> type[BaseModel] | N
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+class AnswerDrift(RuntimeError):
+    """A handler built an answer that its apiCode's response model refuses."""
+
+
+def is_marketing(api_code: str, biz: dict[str, Any]) -> bool:
+    """Whether ``biz`` is the marketing form of its apiCode (it carries ``campaignNo``)."""
+    return "campaignNo" in biz and api_code in MARKETING_SETTLEMENT_CODES
+
+
+@cache
+def response_model(api_code: str, marketing: bool = False) -> type[BaseModel] | None:
+    """The response model for ``api_code`` (its marketing form if ``marketing``) from the catalogue, or None."""
+    from lingong_core.models import catalogue
+
+    spec = (catalogue.MARKETING_CATALOGUE if marketing else catalogue.CATALOGUE).get(api_code)
+    return spec.response if spec is not None else None
+
+
+@cache
+def request_fields(api_code: str, marketing: bool = False) -> Fields | None:
+    """The wire fields of the apiCode's request model (nested for lists of records); None without a model."""
+    model = request_model(api_code, marketing)
+    return model_fields(model) if model is not None else None
+
+
+def model_fields(model: type[BaseModel]) -> Fields:
+    out: dict[str, Fields | None] = {}
+    for name, info in model.model_fields.items():
+        inner = record_model(info.annotation)
+        out[info.alias or name] = model_fields(inner) if inner is not None else None
+    return out
+
+
+def record_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside a field's type (``Model``, ``list[Model]``, ``Model | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (list, typing.Union, types.UnionType):
+        for arg in get_args(annotation):
+            found = record_model(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def build_answer(api_code: str, marketing: bool, answer: dict[str, Any]) -> dict[str, Any]:
+    """The handler's answer built through the apiCode's response model: validated, then dumped by wire name.
+
+    Only what the handler set is dumped (no defaults added); a field the model lacks is kept (the
+    models are lenient) — the contract test holds every answer to the model with extra fields forbidden.
+    """
+    model = response_model(api_code, marketing)
+    if model is None:
+        return answer
+    try:
+        instance = model.model_validate(answer)
+    except InputError as exc:  # the sandbox built an answer its own model refuses: a bug, not bad input
+        raise AnswerDrift(f"{api_code} answer does not fit {model.__name__}: {exc}") from None
+    built: dict[str, Any] = _plain(instance.model_dump(mode="python", by_alias=True, exclude_unset=True))
+    return built
+
+
 def normalise(api_code: str, biz: dict[str, Any]) -> dict[str, Any]:
     """``biz`` validated by the apiCode's request model and dumped by wire name; or ``biz`` itself.
 
     Raises :class:`PlatformError` (400) when the model refuses the shape.
     """
-    marketing = "campaignNo" in biz and api_code in MARKETING_SETTLEMENT_CODES
+    marketing = is_marketing(api_code, biz)
     model = request_model(api_code, marketing)
     if model is None:
         return biz

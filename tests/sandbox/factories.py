@@ -180,8 +180,14 @@ class Rig:
         return person(i, age=age, today=self.clock.now.date())
 
     def call(self, api_code: str, biz: dict[str, Any]) -> dict[str, Any]:
+        """One call; its answer must fit the apiCode's response model with extra fields forbidden."""
+        from tests.sandbox.contract import spec_for, strict_issues
+
         with self.db.transaction() as conn:
-            return self.platform.handle(conn, self.merchant_no, api_code, biz)
+            answer = self.platform.handle(conn, self.merchant_no, api_code, biz)
+        issues = strict_issues(spec_for(api_code, biz).response, answer)
+        assert not issues, f"{api_code} answered what its response model does not describe: {issues}"
+        return answer
 
     def refused(self, api_code: str, biz: dict[str, Any]) -> Any:
         """The :class:`PlatformError` the call raises (fails the test if it succeeds)."""
