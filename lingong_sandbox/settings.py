@@ -87,6 +87,8 @@ class SandboxSettings:
     min_age: int = 18
     max_age: int = 65
     timestamp_window_seconds: int = 300
+    #: How far ahead of the platform's clock a reported time (SFT0404 rechargeTime, SFT0510 payTime) may be.
+    clock_skew_seconds: int = 300
     request_no_ttl_seconds: int = 24 * 3600
     max_batch_orders: int = 1000
     max_page_size: int = 1000

@@ -21,6 +21,7 @@ from .common import (
     ApplyNo,
     BatchNo,
     BatchStatus,
+    CampaignNo,
     ContractNo,
     ContractStatus,
     FreelancerNo,
@@ -37,6 +38,7 @@ from .common import (
     WithdrawNo,
     WithdrawStatus,
 )
+from .settlement import SettleType
 
 
 class RechargeNotification(NotificationModel):
@@ -80,6 +82,12 @@ class SettlementNotification(NotificationModel):
     status: Open[SettlementStatus] = Field(description="Order status (订单状态): SUCCESS or FAILED")
     fail_msg: str = Field("", description="Why it failed (失败原因); empty on success")
     complete_time: ShanghaiDateTime = Field(description="When it became final (完成时间)")
+    settle_type: Open[SettleType] | None = Field(
+        None, description="Settlement type (结算类型): SETTLEMENT, or MARKETING for a marketing batch"
+    )
+    campaign_no: CampaignNo | None = Field(
+        None, description="The campaign (营销活动编号), on a marketing batch's orders"
+    )
     batch_status: Open[BatchStatus] | None = Field(
         None, description="Batch status (批次状态), when this order completed the batch"
     )

@@ -157,6 +157,13 @@ PAY_CHANNEL_UNKNOWN = Code(
     "交易通道不存在",
     "`payChannelCode` is not one of 3000001/3000002/3000003/3000005/3000007",
 )
+RECHARGE_TIME_IN_FUTURE = Code(
+    4403,
+    "RECHARGE_TIME_IN_FUTURE",
+    "recharge time in the future",
+    "充值时间晚于当前时间",
+    "SFT0404's `rechargeTime` is later than the platform's clock by more than `clock_skew` (5 minutes)",
+)
 
 # 45xx settlement
 PER_ORDER_LIMIT_EXCEEDED = Code(
@@ -180,6 +187,20 @@ RECEIPT_NOT_AVAILABLE = Code(
     "no receipt for an unpaid order",
     "订单未成功，无电子回单",
     "SFT0506 for an order that is not SUCCESS",
+)
+PAY_TIME_IN_FUTURE = Code(
+    4504,
+    "PAY_TIME_IN_FUTURE",
+    "pay time in the future",
+    "付款时间晚于当前时间",
+    "SFT0510's `payTime` is later than the platform's clock by more than `clock_skew` (5 minutes)",
+)
+SERVICE_AMOUNT_MISMATCH = Code(
+    4505,
+    "SERVICE_AMOUNT_MISMATCH",
+    "service fee does not match the provider's rate",
+    "服务费与服务商费率不符",
+    "SFT0510's `serviceAmount` is not the fee the provider charges for `amount` (its `fee_rate`, rounded to the fen)",
 )
 
 # 46xx invoices
@@ -229,6 +250,34 @@ PROJECT_IN_USE = Code(
     "project has settlements",
     "项目已有结算，不可删除",
     "SFT0704 on a project that batches were paid under",
+)
+PROJECT_PROVIDER_MISMATCH = Code(
+    4703,
+    "PROJECT_PROVIDER_MISMATCH",
+    "project belongs to another service provider",
+    "项目与批次不属于同一服务商",
+    "SFT0705 for a batch paid through another `taxBaseCode` than the project's",
+)
+BATCH_NOT_UNDER_PROJECT = Code(
+    4704,
+    "BATCH_NOT_UNDER_PROJECT",
+    "batch was not paid under the project",
+    "批次未关联该项目",
+    "SFT0705 for a batch whose SFT0502/SFT0510 did not name this `projectNo`",
+)
+CONFIRM_AMOUNT_ZERO = Code(
+    4705,
+    "CONFIRM_AMOUNT_ZERO",
+    "nothing paid to confirm",
+    "确认金额为零",
+    "SFT0705 for a batch that paid nothing (no order SUCCESS)",
+)
+CONFIRM_DATE_BEFORE_PROJECT = Code(
+    4706,
+    "CONFIRM_DATE_BEFORE_PROJECT",
+    "confirmation date before the project",
+    "确认日期早于项目",
+    "SFT0705's `confirmDate` is before the project's `startDate` or the day it was created, or after today",
 )
 
 # 48xx withdrawals and enterprise bank accounts

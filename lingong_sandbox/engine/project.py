@@ -202,7 +202,24 @@ def confirm(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             f"a confirmation sheet exists for project {project['project_no']} and batch {batch['batch_no']}",
             confirmNo=existing["confirm_no"],
         )
+    if project["tax_base_code"] and project["tax_base_code"] != batch["tax_base_code"]:
+        raise codes.PROJECT_PROVIDER_MISMATCH.error(
+            f"project {project['project_no']} is {project['tax_base_code']}'s, batch {batch['batch_no']} was paid"
+            f" through {batch['tax_base_code']}"
+        )
+    if batch["project_no"] != project["project_no"]:
+        raise codes.BATCH_NOT_UNDER_PROJECT.error(
+            f"batch {batch['batch_no']} named {batch['project_no'] or 'no project'}, not {project['project_no']}"
+        )
     amount_fen = to_fen(batch_counts(ctx, batch["batch_no"])["successAmount"])
+    if amount_fen <= 0:
+        raise codes.CONFIRM_AMOUNT_ZERO.error(f"batch {batch['batch_no']} has no paid order")
+    earliest = max(filter(None, (project["start_date"], str(project["create_time"])[:10])))
+    today = f"{ctx.now:%Y-%m-%d}"
+    if not earliest <= confirm_date <= today:
+        raise codes.CONFIRM_DATE_BEFORE_PROJECT.error(
+            f"confirmDate {confirm_date} is outside {earliest} … {today} (the project's start to today)"
+        )
     confirm_no = ctx.next_no("PC")
     ctx.exec(
         "INSERT INTO eng_project_confirm (confirm_no, merchant_no, project_no, batch_no, amount_fen, confirm_date,"

@@ -11,6 +11,7 @@ merchant among recharge orders: a second SFT0404 with it is 409 with the existin
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -87,6 +88,8 @@ def sync(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     channel = biz.req("payChannelCode")
     recharge_time = biz.when("rechargeTime", required=True)
     assert recharge_time is not None
+    if recharge_time > ctx.now + timedelta(seconds=ctx.settings.clock_skew_seconds):
+        raise codes.RECHARGE_TIME_IN_FUTURE.error(f"rechargeTime {stamp(recharge_time)} is after {ctx.stamp}")
     way = biz.text("rechargeWay", required=False, choices=RECHARGE_WAYS) or "ACCT_TRANSFER_RECHARGE"
     open_invoice = biz.integer("openInvoiceModel", default=0, choices=(0, 1, 2))
     details = {

@@ -14,6 +14,7 @@ settlement orders (409 with ``orderNo``).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -280,8 +281,17 @@ def sync(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     if batch is not None and (batch["kind"] != KIND_SYNC or batch["tax_base_code"] != code):
         raise conflict(f"outBatchNo {out_batch_no} belongs to another batch", batchNo=batch["batch_no"])
     project_no, campaign_no, period = _references(ctx, biz, code)
+    if pay_time > ctx.now + timedelta(seconds=ctx.settings.clock_skew_seconds):
+        raise codes.PAY_TIME_IN_FUTURE.error(f"{out_order_no}: payTime {stamp(pay_time)} is after {ctx.stamp}")
     check_lines(ctx, provider, [line], card="optional", month=f"{to_shanghai(pay_time):%Y-%m}")
     refuse_if_any([line])
+    expected = fees.order_fee(line.amount, provider)
+    if service != expected:
+        raise codes.SERVICE_AMOUNT_MISMATCH.error(
+            f"{out_order_no}: serviceAmount {service} for amount {line.amount} at rate {provider.fee_rate}"
+            f" is {expected}",
+            expectedServiceAmount=expected,
+        )
     line.fee = service
     if campaign_no is not None:
         marketing.require_budget(ctx, campaign_no, line.amount)

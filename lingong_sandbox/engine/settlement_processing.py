@@ -114,7 +114,10 @@ def finish_order(ctx: Ctx, order_no: str) -> None:
         "status": FAILED if outcome == FAIL else SUCCESS,
         "failMsg": FAIL_MSG if outcome == FAIL else "",
         "completeTime": ctx.stamp,
+        "settleType": batch["kind"],
     }
+    if batch["campaign_no"]:  # a marketing batch: the merchant tells the two families apart by it
+        biz["campaignNo"] = batch["campaign_no"]
     open_count = ctx.one(
         "SELECT COUNT(*) FROM eng_order WHERE batch_no = ? AND status IN (?, ?)",
         batch["batch_no"],

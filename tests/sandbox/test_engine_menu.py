@@ -111,8 +111,11 @@ def test_every_answer_fits_the_response_model() -> None:
     w.call("SFT0611", {"outApplyNo": "I1"})
     project = w.call("SFT0703", {"outProjectNo": "P1", "projectName": "外卖配送", "taxBaseCode": PROVIDER_A})
     w.call("SFT0702", {"outProjectNo": "P1"})
-    w.call("SFT0705", {"projectNo": project["projectNo"], "batchNo": batch["batchNo"], "confirmDate": "2024-03-05",
-                       "confirmContent": "验收通过"})  # fmt: skip
+    paid = rig.call("SFT0502", {"outBatchNo": "B-P1", "taxBaseCode": PROVIDER_A, "projectNo": project["projectNo"],
+                                "orders": [p.order("O-P1", "10.00")]})  # fmt: skip
+    rig.run(minutes=5)
+    w.call("SFT0705", {"projectNo": project["projectNo"], "batchNo": paid["batchNo"],
+                       "confirmDate": str(rig.clock.now.date()), "confirmContent": "验收通过"})  # fmt: skip
     spare = rig.call("SFT0703", {"outProjectNo": "P2", "projectName": "仓储", "taxBaseCode": PROVIDER_A})
     w.call("SFT0704", {"projectNo": spare["projectNo"]})
     account = w.call("SFT0311", {"bankAcctName": "灵工示例科技有限公司", "bankAcctNo": "6226090000000001",

@@ -389,13 +389,13 @@ def test_settlement_sync_records_a_paid_order(rig: Rig) -> None:
         "name": p.name,
         "idCardNo": p.id_card_no,
         "amount": D("100.00"),
-        "serviceAmount": D("5.00"),
+        "serviceAmount": D("6.00"),
         "payTime": 1709540429621,
     }
     synced = rig.call("SFT0510", biz)
     assert synced["status"] == "SUCCESS"
     assert rig.call("SFT0505", {"outOrderNo": "S1"})["status"] == "SUCCESS"
-    assert rig.balance() == D("895.00")
+    assert rig.balance() == D("894.00")
     again = rig.refused("SFT0510", biz)
     assert (again.code, again.fields["orderNo"]) == (409, synced["orderNo"])
     rig.call("SFT0510", {**biz, "outOrderNo": "S2"})
