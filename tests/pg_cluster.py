@@ -95,8 +95,11 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def private_cluster() -> Iterator[Cluster]:
-    """The server at LINGONG_TEST_POSTGRES_URL, else a throwaway cluster; raise RuntimeError if neither."""
+def private_cluster(*, durable: bool = False) -> Iterator[Cluster]:
+    """The server at LINGONG_TEST_POSTGRES_URL, else a throwaway cluster; raise RuntimeError if neither.
+
+    ``durable``: keep PostgreSQL's defaults (``fsync=on``, ``synchronous_commit=on``: a commit is on disk
+    when it returns), for measurements; the tests' cluster runs with ``fsync=off``, being thrown away."""
     given = os.environ.get(URL_ENV, "").strip()
     if given:
         yield Cluster(given)
@@ -119,8 +122,9 @@ def private_cluster() -> Iterator[Cluster]:
             [*as_user, initdb, "-D", str(data / "db"), "-U", ROLE, "--auth=trust", "-E", "UTF8", "--no-sync"],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
-        # fsync off: a test cluster is thrown away, durability is measured elsewhere (bench/receiver.py).
-        options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        if not durable:
+            options += " -c fsync=off"
         subprocess.run(
             [*as_user, pg_ctl, "-D", str(data / "db"), "-o", options, "-l", str(data / "postgres.log"), "-w", "start"],
             check=True, capture_output=True, timeout=120,

@@ -1,11 +1,14 @@
 """Several payroll runs on two process workers, one Prefect server, one shared platform rate limit.
 
-The slow test (``make integration``) starts, all on loopback: a Prefect server (SQLite, or PostgreSQL
-when one can be had), the sandbox platform throttling at its cap, a process work pool with
-the payroll-run deployment, and two ``prefect worker start`` processes — each as another host would be:
-its own ``PREFECT_HOME``, no keys in its environment (they are in the credentials Block on the server),
-the rate-limit variables set. It then starts several payroll runs at once and judges, from the
-sandbox's request log and audit, that:
+The slow test (``make integration``) starts, all on loopback: a Prefect server, the sandbox platform
+throttling at its cap, the notification receiver (``lingong notify serve``, the platform's notify URL),
+a process work pool with the payroll-run deployment, and two ``prefect worker start`` processes — each as
+another host would be: its own ``PREFECT_HOME``, no keys in its environment (they are in the credentials
+Block on the server), the rate-limit variables and lingong's database URL set. Twice: on SQLite (the
+server's file; lingong's one file on local disk), and on one PostgreSQL cluster with a database for
+Prefect and one for lingong (a private cluster, tests/pg_cluster.py; skipped, saying why, without the
+binaries). It then starts several payroll runs at once and judges, from the sandbox's request log and
+audit and from lingong's database, that:
 
 - the limit held across both workers together. The limits have ``limit=1`` and
   ``slot_decay_per_second=N`` (tasks/ratelimit.py), so the Prefect server grants their slots at least
@@ -17,20 +20,22 @@ sandbox's request log and audit, that:
   a notch under it, as docs/operations.md advises), never had to answer 429;
 - the limit did the holding: some window of one second holds ``RATE`` requests;
 - both workers ran payroll runs;
-- every payee was paid exactly once, and the ledger balances.
+- every payee was paid exactly once, and the ledger balances;
+- lingong's database, which both workers and the receiver wrote at once, lost and doubled nothing: the
+  run journal has one row per paid order, PAID; the payee store each run's rows once; the receiver's
+  store every notification the platform sent, once, and every order's state SUCCESS.
 """
 
 from __future__ import annotations
 
+import base64
 import bisect
 import contextlib
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,15 +45,21 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from lingong_core.client import LingongClient
 from lingong_core.masking import mask_id
 from lingong_core.operations import is_write
 from lingong_core.signing import generate_key_pair, private_key_to_pem, public_key_to_pem
+from lingong_payroll.journal import Journal
+from lingong_receiver.store import Store
 from lingong_sandbox.people import Person, team
 from lingong_sandbox.server import SandboxServer
 from lingong_sandbox.settings import SandboxSettings
+from lingong_store.db import Database, sqlite_url
+from lingong_store.payees import PAYROLL, PayeeStore, payee_sets
 from tasks.ratelimit import ENV_ALL, ENV_READS, ENV_WRITES, CallClass, RateLimits, limit_name
+from tests.pg_cluster import Cluster
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -64,7 +75,7 @@ JITTER = 0.2
 RUNS = 4
 PAYEES_PER_RUN = 3
 WORKERS = ("worker-a", "worker-b")
-RUNS_TIMEOUT = 200.0
+RUNS_TIMEOUT = 420.0
 
 
 # --- configuration (fast: no server) ------------------------------------------------------------------
@@ -157,79 +168,33 @@ def wait_until(what: str, ready: Any, timeout: float, child: Child | None = None
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}" + (f":\n{child.tail()}" if child else ""))
 
 
-# --- PostgreSQL -------------------------------------------------------------------------------------------
+# --- the databases ---------------------------------------------------------------------------------------
 
 
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
-    return str(candidates[-1]) if candidates else None
+@dataclass(frozen=True)
+class Databases:
+    """Where the Prefect server keeps its state (None: SQLite in its home) and where lingong keeps its own —
+    the run journal, the receiver's store and the payee store, shared by both workers and the receiver."""
 
+    prefect: str | None
+    lingong: str
 
-@contextlib.contextmanager
-def private_postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a loopback port, as a non-root user; yields its asyncpg URL."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip(
-            "PostgreSQL variant: no PostgreSQL server reachable (set LINGONG_TEST_POSTGRES_URL) and no "
-            "initdb/pg_ctl to start one (Debian: apt-get install postgresql)"
-        )
-    as_user: list[str] = []
-    owner: str | None = None
-    if os.geteuid() == 0:  # postgres refuses to run as root: run it as the postgres user
-        runuser = shutil.which("runuser")
-        if runuser is None or _uid("postgres") is None:
-            pytest.skip("PostgreSQL variant: running as root without a 'postgres' user and runuser to start it")
-        as_user, owner = [runuser, "-u", "postgres", "--"], "postgres"
-    data = Path(tempfile.mkdtemp(prefix="lingong-pg-"))
-    port = free_port()
-    try:
-        if owner:
-            shutil.chown(data, owner, owner)
-        subprocess.run(
-            [*as_user, initdb, "-D", str(data / "db"), "-U", "prefect", "--auth=trust", "-E", "UTF8", "--no-sync"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-        subprocess.run(
-            [*as_user, pg_ctl, "-D", str(data / "db"), "-o", options, "-l", str(data / "postgres.log"), "-w", "start"],
-            check=True, capture_output=True, timeout=120,
-        )  # fmt: skip
-        try:
-            yield f"postgresql+asyncpg://prefect@127.0.0.1:{port}/postgres"
-        finally:
-            subprocess.run(
-                [*as_user, pg_ctl, "-D", str(data / "db"), "-m", "fast", "-w", "stop"],
-                check=False, capture_output=True, timeout=60,
-            )  # fmt: skip
-    finally:
-        shutil.rmtree(data, ignore_errors=True)
-
-
-def _uid(user: str) -> int | None:
-    import pwd
-
-    try:
-        return pwd.getpwnam(user).pw_uid
-    except KeyError:
-        return None
+    @property
+    def name(self) -> str:
+        return "postgresql" if self.prefect else "sqlite"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """None: the server's default SQLite in its home. Otherwise a PostgreSQL URL for Prefect."""
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Databases:
+    """SQLite: the server's default file, and one lingong file on this host's disk that the workers and the
+    receiver share (one machine). PostgreSQL: one cluster (tests/pg_cluster.py), a database for Prefect and
+    one for lingong, as docs/operations.md lays out production."""
     if request.param == "sqlite":
-        yield None
-        return
-    given = os.environ.get("LINGONG_TEST_POSTGRES_URL", "").strip()
-    if given:
-        yield given
-        return
-    with private_postgres() as url:
-        yield url
+        return Databases(None, sqlite_url(tmp_path / "lingong.db"))
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return Databases(
+        cluster.url(cluster.create_database("prefect"), "asyncpg"), cluster.url(cluster.create_database("lingong"))
+    )
 
 
 # --- the stack under test ---------------------------------------------------------------------------------
@@ -242,6 +207,8 @@ class Stack:
     merchant_no: str
     merchant_pem: str
     workers: list[Child]
+    receiver: Child
+    payee_key: str
 
     def admin(self, method: str, path: str, **params: Any) -> Any:
         response = httpx.request(method, f"{self.sandbox.admin_url}/{path}", params=params or None, timeout=30)
@@ -328,12 +295,35 @@ def fund(base_url: str, merchant_no: str, merchant_pem: str, sandbox: SandboxSer
         wait_until("the recharge to succeed", confirmed, 30)
 
 
+def start_receiver(tmp: Path, env: dict[str, str]) -> tuple[Child, str]:
+    """``lingong notify serve`` on a free port, recording into lingong's database; returns it and its URL."""
+    port = free_port()
+    receiver = Child(
+        "receiver",
+        [str(BIN / "lingong"), "notify", "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env,
+        tmp / "receiver.log",
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until("the receiver to be healthy", healthy, 60, receiver, step=0.5)
+    return receiver, url
+
+
 @contextlib.contextmanager
-def worker_stack(tmp: Path, database_url: str | None) -> Iterator[Stack]:
+def worker_stack(tmp: Path, dbs: Databases) -> Iterator[Stack]:
     merchant_private, merchant_public = generate_key_pair(2048)
     merchant_pem = private_key_to_pem(merchant_private)
     settings = SandboxSettings(time_scale=200.0)
     children: list[Child] = []
+    # lingong's database, as every host sees it: the same URL and payee key on the workers and the receiver
+    lingong = {"LINGONG_DATABASE_URL": dbs.lingong, "LINGONG_PAYEE_KEY": base64.b64encode(os.urandom(32)).decode()}
     with SandboxServer(
         settings,
         merchant_public_key_pem=public_key_to_pem(merchant_public),
@@ -341,9 +331,22 @@ def worker_stack(tmp: Path, database_url: str | None) -> Iterator[Stack]:
         faults=f"max_rps={PLATFORM_CAP}",
     ) as sandbox:
         try:
-            server, api = start_prefect_server(tmp, database_url)
+            server, api = start_prefect_server(tmp, dbs.prefect)
             children.append(server)
             merchant_no = settings.merchant.merchant_no
+            receiver_env = base_env(tmp / "receiver-home")
+            receiver_env.update(
+                {
+                    "PREFECT_API_URL": api,
+                    "LINGONG_MERCHANT_NO": merchant_no,
+                    "LINGONG_PLATFORM_PUBLIC_KEY": sandbox.platform_public_key_pem,
+                    **lingong,
+                }
+            )
+            receiver, receiver_url = start_receiver(tmp, receiver_env)
+            children.append(receiver)
+            response = httpx.put(f"{sandbox.admin_url}/settings", json={"notifyUrl": f"{receiver_url}/notify"})
+            response.raise_for_status()
             setup_env = base_env(tmp / "setup-home")
             setup_env.update(
                 {
@@ -359,6 +362,7 @@ def worker_stack(tmp: Path, database_url: str | None) -> Iterator[Stack]:
                 cwd=REPO, env=setup_env, capture_output=True, text=True, timeout=180, check=False,
             )  # fmt: skip
             assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+            workers: list[Child] = []
             for name in WORKERS:
                 env = base_env(tmp / f"{name}-home")  # as on another host: no keys here, only the limits
                 env.update(
@@ -366,12 +370,12 @@ def worker_stack(tmp: Path, database_url: str | None) -> Iterator[Stack]:
                         "PREFECT_API_URL": api,
                         "PREFECT_WORKER_QUERY_SECONDS": "1",
                         "PREFECT_WORKER_PREFETCH_SECONDS": "2",
-                        "LINGONG_JOURNAL_DB": str(tmp / f"{name}-journal.db"),
                         ENV_ALL: str(RATE),
                         ENV_WRITES: str(WRITE_RATE),
+                        **lingong,
                     }
                 )
-                children.append(
+                workers.append(
                     Child(
                         name,
                         [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--type", "process",
@@ -380,7 +384,8 @@ def worker_stack(tmp: Path, database_url: str | None) -> Iterator[Stack]:
                         tmp / f"{name}.log",
                     )
                 )  # fmt: skip
-            yield Stack(api, sandbox, merchant_no, merchant_pem, children[1:])
+                children.append(workers[-1])
+            yield Stack(api, sandbox, merchant_no, merchant_pem, workers, receiver, lingong["LINGONG_PAYEE_KEY"])
         finally:
             for child in reversed(children):
                 child.stop()
@@ -414,13 +419,11 @@ def tightest(times: list[float], n: int) -> float:
 
 
 @pytest.mark.integration_slow
-@pytest.mark.timeout(420)
-def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(
-    tmp_path: Path, database_url: str | None
-) -> None:
+@pytest.mark.timeout(900)  # server start, setup and four runs with onboarding: 7-12 min on a loaded 2-core machine
+def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(tmp_path: Path, databases: Databases) -> None:
     started = time.monotonic()
     people = team(RUNS * PAYEES_PER_RUN, seed=909)
-    with worker_stack(tmp_path, database_url) as s:
+    with worker_stack(tmp_path, databases) as s:
         fund(s.sandbox.base_url, s.merchant_no, s.merchant_pem, s.sandbox, "100000.00")
         since = s.admin("GET", "requests", limit=1000)["list"][-1]["id"]
         deployment = s.prefect("GET", "/deployments/name/payroll-run/payroll-run")
@@ -449,6 +452,53 @@ def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(
         assert all(ran.values()), f"a worker ran nothing: {ran}\n{logs}"
         assert set().union(*ran.values()) == set(runs)
 
+        # Every payee paid exactly once; the ledger balances.
+        audit = s.admin("GET", "audit")
+        assert audit["paid_twice"] == []
+        assert audit["balanced"] is True
+        paid = sorted((o["idCardNo"], o["amount"]) for o in audit["orders"].values() if o["paid"] == 1)
+        expected = sorted(
+            (mask_id(row["id_card_no"]), Decimal(row["amount"]))
+            for r in range(RUNS)
+            for row in payroll(people[r * PAYEES_PER_RUN : (r + 1) * PAYEES_PER_RUN], r * PAYEES_PER_RUN)
+        )
+        assert [(i, Decimal(str(a))) for i, a in paid] == expected
+        assert all(o["paid"] == 1 and o["debited"] == 1 for o in audit["orders"].values())
+
+        # lingong's own state, which both workers and the receiver wrote into one database at once: nothing
+        # lost, nothing doubled.
+        def acknowledged() -> list[dict[str, Any]] | None:
+            sent = s.admin("GET", "notifications")["list"]
+            return sent if sent and all(n["status"] == "ACKED" for n in sent) else None
+
+        sent = wait_until("the platform's notifications to be acknowledged", acknowledged, 60, s.receiver)
+        keys = sorted(audit["orders"])
+        with Database(databases.lingong) as db:
+            # the run journal: one row per order the platform paid, as paid, with its amount
+            journal = Journal(db=db).orders(TAX)
+            assert [o.out_order_no for o in journal] == keys
+            assert {o.outcome for o in journal} == {"PAID"}
+            assert sorted(o.amount for o in journal) == sorted(a for _, a in expected)
+            assert all(o.batch_no and o.order_no for o in journal)
+            # the payee store: each run's typed rows stored once, readable with the key every host shares
+            with db.connect() as conn:
+                sets = conn.execute(select(payee_sets.c.ref, payee_sets.c.rows).where(payee_sets.c.kind == PAYROLL))
+                stored = {row.ref: row.rows for row in sets}
+            assert sorted(stored.values()) == [PAYEES_PER_RUN] * RUNS
+            payees = PayeeStore(db, key=s.payee_key)
+            held = sorted(row.id_card_no for ref in stored for row in payees.payroll(ref))
+            assert held == sorted(p.id_card_no for p in people)
+            # the receiver's store: every notification the platform sent recorded once, every order's state
+            store = Store(db=db)
+            recorded = store.list(limit=None)
+            assert sorted(r.notify_no for r in recorded) == sorted(n["notifyNo"] for n in sent)
+            assert sum(r.notify_type == "3001" for r in recorded) == len(keys)
+            for key in keys:
+                state = store.get_state(f"lingong.order.{key}")
+                assert state is not None, key
+                assert state.state == "SUCCESS", key
+        print(f"lingong database: {len(journal)} journal rows, {len(stored)} payee sets, {len(recorded)} notifications")
+
         # The limit held, as the platform saw it.
         entries = s.admin("GET", "requests", sinceId=since, limit=5000)["list"]
         log = [e for e in entries if e["merchantNo"] == s.merchant_no]
@@ -474,19 +524,6 @@ def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(
         for call_class, rate in ((CallClass.ALL, RATE), (CallClass.WRITE, WRITE_RATE)):
             limit = s.prefect("GET", f"/v2/concurrency_limits/{limit_name(s.merchant_no, call_class)}")
             assert (limit["limit"], limit["slot_decay_per_second"], limit["active"]) == (1, rate, True)
-
-        # Every payee paid exactly once; the ledger balances.
-        audit = s.admin("GET", "audit")
-        assert audit["paid_twice"] == []
-        assert audit["balanced"] is True
-        paid = sorted((o["idCardNo"], o["amount"]) for o in audit["orders"].values() if o["paid"] == 1)
-        expected = sorted(
-            (mask_id(row["id_card_no"]), Decimal(row["amount"]))
-            for r in range(RUNS)
-            for row in payroll(people[r * PAYEES_PER_RUN : (r + 1) * PAYEES_PER_RUN], r * PAYEES_PER_RUN)
-        )
-        assert [(i, Decimal(str(a))) for i, a in paid] == expected
-        assert all(o["paid"] == 1 and o["debited"] == 1 for o in audit["orders"].values())
     # The server kept its state where it was told to: SQLite in its home only without a PostgreSQL URL.
-    assert (tmp_path / "server-home" / "prefect.db").exists() == (database_url is None)
-    print(f"wall time {time.monotonic() - started:.0f} s ({database_url or 'sqlite'})")
+    assert (tmp_path / "server-home" / "prefect.db").exists() == (databases.prefect is None)
+    print(f"wall time {time.monotonic() - started:.0f} s ({databases.name})")
