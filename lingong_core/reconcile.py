@@ -1,11 +1,13 @@
 """Reconcile before resubmitting (contract §5): the one way this project repeats a write.
 
 A write whose answer was lost raises :class:`~lingong_core.errors.OutcomeUnknownError`. Before
-sending it again, ask the platform by the write's business key; only if it has no record is the same
-request (same business key, same requestNo) sent again. A ``409`` on the business key means an
-earlier attempt (this run's or another's) got through: the existing record is looked up and used.
+sending it again, ask the platform by the write's business key; only if it has no record is the write
+sent again: the same business key, and a new requestNo, since it is a new send (the core keeps one
+requestNo only across its own transport retries; docs/design.md, "the requestNo rule"). A ``409`` on
+the business key means an earlier attempt (this run's or another's) got through: the existing record
+is looked up and used.
 
->>> order = await submit_once(lambda: svc.sync(req, request_no=rn),        # doctest: +SKIP
+>>> order = await submit_once(lambda: svc.sync(req),                       # doctest: +SKIP
 ...                           lambda: find_recharge(svc, req.out_order_no))
 """
 
@@ -52,7 +54,7 @@ async def submit_once(
             found = await _find(lookup)
             if found is not None:
                 return found
-            # The platform has no record: the write did not happen. Send it again, same key and requestNo.
+            # The platform has no record: the write did not happen. Send it again: same key, new requestNo.
     assert last is not None
     raise StillUnknownError(f"{last}; the platform shows no record after {attempts} attempts") from last
 
