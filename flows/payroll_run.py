@@ -37,6 +37,7 @@ from lingong_payroll.orders import Check, PlannedOrder
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.plan import MAX_BATCH, PlannedBatch, plan_batches, plan_orders
 from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
+from tasks.approval import payroll_summary, require_approval
 from tasks.artifacts import publish_report
 from tasks.credentials import load_settings
 from tasks.invoicing import apply_invoice
@@ -98,6 +99,7 @@ async def payroll_run(
     wait_timeout_seconds: float = 900.0,
     max_batch: int = MAX_BATCH,
     credentials_block: str | None = None,
+    approved_by: str | None = None,
 ) -> PayrollReport:
     """Pay ``payees`` (or the rows of ``payroll_file``) for ``period`` through ``tax_base_code``.
 
@@ -119,6 +121,8 @@ async def payroll_run(
         wait_timeout_seconds: How long to wait for the platform to finish paying; a re-run picks up the rest.
         max_batch: Orders per settlement batch (the platform takes at most 1,000).
         credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        approved_by: Approve in advance (``lingong payroll run --approve``): who. Not offered by the deployment;
+            ignored for a deployment's run, which waits for a second person (tasks/approval.py).
     """
     logger = get_run_logger()
     # Typed rows go into the payee store first, and this run's stored parameters become masked.
@@ -220,7 +224,18 @@ async def payroll_run(
                 f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
             )
 
-        # ---- decided and balance checked: the four-eyes approval goes here, before the first SFT0502 ----
+        # ---- decided and balance checked: the four-eyes approval (tasks/approval.py), before the first SFT0502 ----
+        approval = await require_approval(
+            payroll_summary(report, [o.out_order_no for o in to_pay], available), approved_by=approved_by
+        )
+        report.notes.append(approval.note)
+        if not approval.approved:
+            for planned_order in to_pay:
+                not_paid = lines[planned_order.out_order_no]
+                not_paid.outcome, not_paid.reason = Outcome.REFUSED, approval.note
+            report.lines.sort(key=lambda x: x.row)
+            await publish_report(report)
+            return report
 
         # 5. Submit, wait, collect.
         taken: list[str] = []  # keys another run's batch took between our pre-calculation and our SFT0502

@@ -14,6 +14,7 @@ INVALID), each listed with its reason. A dry run exits 0 or 4 the same way.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import os
 from pathlib import Path
 from typing import Annotated
@@ -59,6 +60,15 @@ def run(
     amount_column: AmountColumnOption = None,
     max_amount: MaxAmountOption = DEFAULT_MAX,
     include_hidden_rows: IncludeHiddenOption = False,
+    approve: Annotated[
+        bool,
+        typer.Option(
+            "--approve", help="Approve in advance (unattended runs) when LINGONG_APPROVAL_THRESHOLD asks for approval."
+        ),
+    ] = False,
+    approver: Annotated[
+        str | None, typer.Option("--approver", help="Who approves with --approve (default: your login name).")
+    ] = None,
 ) -> None:
     """Pay every line of FILE for PERIOD, each person no more than the file says; re-running pays nobody again."""
     from lingong_core.errors import InputError, LingongError
@@ -99,6 +109,7 @@ def run(
                     additional_ref=additional,
                     batch_ref=batch_ref,
                     wait_timeout_seconds=wait,
+                    approved_by=(approver or getpass.getuser()) if approve else None,
                 )
             )
     except (PayrollRefusedError, PayrollFileError) as exc:

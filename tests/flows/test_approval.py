@@ -246,3 +246,79 @@ def test_an_approval_binds_to_what_would_be_paid() -> None:
     changed.lines[0].amount = Decimal("1200.01")
     assert changed.digest() != summary.digest()
     assert Approval(status=ApprovalStatus.TIMED_OUT).approved is False
+
+
+# --- the payroll waits for it ------------------------------------------------------------------------------
+
+
+def _payroll_with_answer(
+    monkeypatch: pytest.MonkeyPatch, run_name: str, people_seed: int, ref: str, answer: dict[str, Any] | None
+) -> tuple[Any, list[str]]:
+    from flows.fund_account import fund_account
+    from flows.payroll_run import payroll_run
+    from lingong_payroll.payees import PayeeRow
+    from lingong_sandbox.people import team
+
+    monkeypatch.setenv(ENV_THRESHOLD, "1000.00")
+    monkeypatch.setenv(ENV_TIMEOUT, "4" if answer is None else "120")
+    people = team(2, seed=people_seed)
+    payees = [
+        PayeeRow(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no, amount=a)
+        for p, a in zip(people, ["800.00", "450.25"], strict=True)
+    ]
+
+    async def go() -> Any:
+        await fund_account(
+            amount="5000.00", tax_base_code="2000064001", recharge_time="2026-11-01 09:00:00", reference=ref
+        )
+        task: asyncio.Future[Any] = asyncio.ensure_future(
+            payroll_run.with_options(flow_run_name=run_name)("2026-10", payees=payees, batch_ref=ref, return_state=True)
+        )
+        run_id = await _paused_run(run_name, timeout=180)
+        if answer is not None:
+            await aresume_flow_run(run_id, run_input=answer)
+        return await task
+
+    state = asyncio.run(go())
+    return state, [p.id_card_no for p in people]
+
+
+def test_an_approved_payroll_pays_everyone_once_and_says_who_approved(
+    platform: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, _ = _payroll_with_answer(
+        monkeypatch, "payroll-approved-1", 7301, "APPROVAL-YES", {"decision": "approve", "approver": "Chen Jing"}
+    )
+    assert state.is_completed()
+    report = state.result()
+    assert [line.outcome for line in report.lines] == [Outcome.PAID, Outcome.PAID]
+    assert any("approved by Chen Jing" in note for note in report.notes)
+    audit = platform.audit()
+    assert audit["paid_twice"] == []
+    assert all(audit["orders"][line.out_order_no]["debited"] == 1 for line in report.lines)
+
+
+def test_a_rejected_payroll_pays_nobody(platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = set(platform.audit()["orders"])
+    state, _ = _payroll_with_answer(
+        monkeypatch,
+        "payroll-rejected-1",
+        7302,
+        "APPROVAL-NO",
+        {"decision": "reject", "approver": "Chen Jing", "comment": "amounts not agreed"},
+    )
+    assert state.is_completed()
+    report = state.result()
+    assert [line.outcome for line in report.lines] == [Outcome.REFUSED, Outcome.REFUSED]
+    assert all("rejected by Chen Jing" in line.reason for line in report.lines)
+    assert set(platform.audit()["orders"]) == before  # nothing was even submitted
+
+
+def test_a_payroll_nobody_approves_in_time_pays_nobody(platform: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = set(platform.audit()["orders"])
+    state, _ = _payroll_with_answer(monkeypatch, "payroll-late-1", 7303, "APPROVAL-LATE", None)
+    assert state.is_failed()  # Prefect fails a pause nobody resumed; the step had decided already: not paid
+    assert "never resumed" in (state.message or "")
+    audit = platform.audit()
+    assert set(audit["orders"]) == before  # no order was submitted
+    assert audit["balanced"] is True
