@@ -92,6 +92,18 @@ def run(
         say(console, "refused", f"{len(parsed.invalid_rows)} invalid row(s); nothing was paid\n" + parsed.report())
         raise typer.Exit(1)
 
+    if not approve and not dry_run and os.environ.get("LINGONG_APPROVAL_THRESHOLD", "").strip():
+        from prefect.settings import get_current_settings
+
+        if not get_current_settings().api.url:  # a temporary server: nobody else could answer the approval
+            say(
+                console,
+                "refused",
+                "approval is asked (LINGONG_APPROVAL_THRESHOLD) but no PREFECT_API_URL is set, so "
+                "nobody could approve this run: pass --approve, or run against a Prefect server; nothing was paid",
+            )
+            raise typer.Exit(1)
+
     from flows.payroll_run import PayrollRefusedError, payroll_run
     from lingong_payroll.files import reading_options
 
