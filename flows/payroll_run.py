@@ -39,7 +39,7 @@ from lingong_payroll.plan import MAX_BATCH, PlannedBatch, plan_batches, plan_ord
 from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
 from tasks.approval import payroll_summary, require_approval
 from tasks.artifacts import publish_report
-from tasks.credentials import load_settings
+from tasks.credentials import CredentialsParameter, credentials_name, load_settings
 from tasks.invoicing import apply_invoice
 from tasks.onboarding import Freelancer, OnboardingResult, OnboardingState, store_people
 from tasks.payees import hide_typed_payees, read_payroll_location, stored_payroll
@@ -446,7 +446,7 @@ async def payroll_run_deployed(
     onboard_missing: bool = True,
     wait_timeout_seconds: float = 900.0,
     max_batch: int = MAX_BATCH,
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> PayrollReport:
     """``payroll_run`` as the payroll-run deployment offers it: from a file or a stored payroll, never typed-in
     people — the Prefect server keeps a run's parameters as it received them, and overwriting them later
@@ -468,9 +468,11 @@ async def payroll_run_deployed(
         onboard_missing: Verify, bind and sign up payees the platform does not know yet.
         wait_timeout_seconds: How long to wait for the platform to finish paying; a re-run picks up the rest.
         max_batch: Orders per settlement batch (the platform takes at most 1,000).
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block (the form offers a picker; a Block's name also
+            works); empty: the worker's LINGONG_* variables.
     """
     given = dict(locals())
+    given["credentials_block"] = credentials_name(credentials_block)  # tasks take the Block's name
     result: PayrollReport = await payroll_run.fn(**given)
     return result
 
