@@ -20,7 +20,7 @@ import pytest
 
 from lingong_cli.stack import Stack
 from lingong_sandbox.people import team
-from tests.integration.stack_helpers import fund, runs_of, wait_run
+from tests.integration.stack_helpers import admin, decide, eventually, fund, read_run, runs_of, start_run, wait_run
 
 CHROMIUM = next(
     (Path(p) for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).is_file()), None
@@ -101,7 +101,22 @@ def test_an_operator_runs_a_payroll_from_the_ui_form(stack: Stack, page: Any, tm
 
     page.get_by_role("link", name="View run").click()
     page.get_by_role("tab", name="Job Variables").wait_for()  # the run's page, not the deployment's
-    expect(page.get_by_text("Completed", exact=True).first).to_be_visible(timeout=180_000)
+
+    # Four-eyes (tasks/approval.py; make up asks for every payment): the run stops, suspended, until a
+    # second person approves the masked summary in the Resume form.
+    expect(page.get_by_text("Suspended", exact=True).first).to_be_visible(timeout=240_000)
+    page.get_by_role("button", name="Open menu").first.click()
+    page.get_by_role("menuitem", name="Resume").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Approval needed: payroll 2026-12", exact=False)).to_be_visible(timeout=60_000)
+    expect(dialog.get_by_text(person.id_card_no)).to_have_count(0)  # masked
+    dialog.get_by_role("button", name="Select Decision").click()
+    page.get_by_role("option", name="approve", exact=True).click()
+    dialog.get_by_role("textbox", name="Approver").fill("Wang Fang")
+    dialog.get_by_role("textbox", name="Comment (Optional)").fill("checked against the timesheets")
+    page.screenshot(path=str(tmp_path / "approval-form.png"))
+    dialog.get_by_role("button", name="Resume", exact=True).click()
+    expect(page.get_by_text("Completed", exact=True).first).to_be_visible(timeout=240_000)
 
     (new,) = [r for r in runs_of(stack, "payroll-run") if r.id not in before]
     assert new.id.hex in page.url.replace("-", "")
@@ -111,3 +126,25 @@ def test_an_operator_runs_a_payroll_from_the_ui_form(stack: Stack, page: Any, tm
     assert finished.parameters["batch_ref"] == "IT-UI"
     assert finished.parameters["payroll_file"] == str(sheet)
     assert person.id_card_no not in repr(finished.parameters)
+    audit = admin(stack, "GET", "audit")  # the sandbox's own ledger: paid once, after the approval
+    assert audit["paid_twice"] == []
+    assert audit["balanced"] is True
+
+
+def test_a_rejected_payroll_pays_nothing(stack: Stack, tmp_path: Path) -> None:
+    person = team(1, seed=8202)[0]
+    sheet = tmp_path / "payroll.csv"
+    sheet.write_text(
+        f"姓名,身份证号,手机号,银行卡号,金额\n{person.name},{person.id_card_no},{person.mobile},{person.bank_card_no},2000.00\n",
+        encoding="utf-8",
+    )
+    fund(stack, "5000.00", "IT-UI-FUND-2")
+    before = set(admin(stack, "GET", "audit")["orders"])
+    run_id = start_run(
+        stack, "payroll-run/payroll-run", {"period": "2026-12", "payroll_file": str(sheet), "batch_ref": "IT-NO"}
+    )
+    eventually(lambda: read_run(stack, run_id).state_name, lambda name: name == "Suspended", "the run waits", 240)
+    decide(stack, run_id, "reject", "Li Wei")
+    finished = wait_run(stack, run_id, timeout=240)
+    assert finished.state_name == "Completed"
+    assert set(admin(stack, "GET", "audit")["orders"]) == before  # nothing submitted, nothing paid
