@@ -158,7 +158,8 @@ class PaymentSummary(BaseModel):
         out = [
             f"# Approval needed: {self.title}",
             "",
-            f"**{self.people} people, {fmt_yuan(self.total)}** to pay, plus {fmt_yuan(self.fees)} service fee: "
+            f"**{self.people} {'person' if self.people == 1 else 'people'}, {fmt_yuan(self.total)}** to pay, "
+            f"plus {fmt_yuan(self.fees)} service fee: "
             f"**{fmt_yuan(need)}** from the account"
             + (f" with {self.tax_base_code}" if self.tax_base_code else "")
             + ".",
