@@ -1,8 +1,18 @@
 """Benchmarks of issue 8: ``python -m bench [--quick] [--only NAME ...]`` (``make bench``).
 
 One module per scenario, run in this order: signing, core_cost, floor, onboarding, payroll, demo_cold,
-followup, sandbox_scale.
+followup, sandbox_scale, receiver.
 Figures and analysis: ``bench/results.md``; the record: ``.state/bench/latest.json``.
 """
 
-SCENARIOS = ("signing", "core_cost", "floor", "onboarding", "payroll", "demo_cold", "followup", "sandbox_scale")
+SCENARIOS = (
+    "signing",
+    "core_cost",
+    "floor",
+    "onboarding",
+    "payroll",
+    "demo_cold",
+    "followup",
+    "sandbox_scale",
+    "receiver",
+)
