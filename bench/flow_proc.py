@@ -27,8 +27,10 @@ T = TypeVar("T")
 
 
 def _rss() -> dict[str, float]:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
-        "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "self_peak_rss_mb": usage.ru_maxrss / 1024,
         "children_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
@@ -79,6 +81,7 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
 
     imported = time.perf_counter() - t0
     t1 = time.perf_counter()
+    c1 = time.process_time()
     report = _profiled(
         args.profile,
         lambda: asyncio.run(
@@ -91,10 +94,12 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
         ),
     )
     flow_s = time.perf_counter() - t1
+    flow_cpu_s = time.process_time() - c1
     counts = {str(k): v for k, v in report.counts().items()}
     return {
         "import_s": imported,
         "flow_s": flow_s,
+        "flow_cpu_s": flow_cpu_s,
         "payees": len(report.lines),
         "outcome": counts,
         "complete": bool(report.complete),

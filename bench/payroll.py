@@ -9,9 +9,12 @@ are written.
 
 Rows:
 
-- ``payroll/floor-N``: the bare async loop paying the same file — read and validate it, SFT0502 per
-  batch of 1,000 (all at once), SFT0503 until every batch is COMPLETED, SFT0504 for every order's final
-  state. The flow is compared with it.
+- ``payroll/floor-N``: the floor of record, ``bench/bare_payroll.py`` — the script an integrator would write
+  with httpx and cryptography only, importing nothing of this project — paying the same file in its own
+  process: SFT0501 and SFT0502 per 1,000 orders at concurrency 4, SFT0503 until every batch is COMPLETED,
+  SFT0504 for every order's final state. Its wall time, CPU seconds and peak RSS are what the flow's rows
+  are compared with (issue 20's targets: wall ≤ 1.6× at 1,000 and ≤ 1.3× from 10,000, client CPU ≤ 3×,
+  RSS < 300 MiB at 100,000).
 - ``payroll/N-server``: ``payroll_run`` in its own process with ``PREFECT_API_URL`` set to
   ``prefect server start`` on loopback; the figure is the flow call timed inside that process.
 - ``payroll/N-cold``: the same with no server: the process starts Prefect's temporary local server on a
@@ -25,23 +28,22 @@ meet another's.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from lingong_core.client import AsyncLingongClient
-from lingong_core.models.settlement import SettlementOrderInput
 from lingong_core.timeutil import format_datetime, now
-from lingong_payroll.files import read_payroll_file
-from lingong_payroll.keys import RunKey
-from lingong_payroll.plan import plan_batches, plan_orders
 from lingong_sandbox.people import team
 from lingong_sandbox.settings import DEFAULT_MERCHANT_NO
 
 from .floor import BEST_CONCURRENCY, TAX_BASE, TIME_SCALE, onboard_bare, start_sandbox
 from .flowrun import FlowRun, amounts, flow_env, flow_missing, fresh_dir, run_flow_process, write_payroll_csv
-from .harness import Context, Result, TreeSampler, measure, skipped, summarize_profile
+from .harness import Context, Result, skipped, summarize_profile
 from .prefect_server import PrefectServer
 from .sandbox_proc import SandboxProcess
 
@@ -76,81 +78,74 @@ async def fund(base_url: str, key: Any, amount: str) -> None:
 
 # --- the floor --------------------------------------------------------------------------------------------
 
+BARE_SCRIPT = Path(__file__).with_name("bare_payroll.py")
 
-async def pay_bare(base_url: str, key: Any, file: Path, period: str, batch_ref: str) -> dict[str, Any]:
-    """Pay a payroll file with the core alone: submit every batch, wait until each is COMPLETED, read every order."""
-    parsed = read_payroll_file(file)
-    if parsed.errors:
-        raise ValueError(parsed.report())
-    run = RunKey(DEFAULT_MERCHANT_NO, TAX_BASE, period, batch_ref)
-    batches = plan_batches(run, plan_orders(run, parsed.payees, parsed.rows))
-    calls = 0
-    async with AsyncLingongClient(
-        base_url, DEFAULT_MERCHANT_NO, key, max_connections=max(1, len(batches)), timeout=120.0
-    ) as client:
 
-        async def submit(batch: Any) -> None:
-            orders = [
-                SettlementOrderInput(
-                    out_order_no=o.out_order_no,
-                    name=o.payee.name,
-                    id_card_no=o.payee.id_card_no,
-                    mobile=o.payee.mobile,
-                    bank_card_no=o.payee.bank_card_no,
-                    amount=o.payee.amount,
-                )
-                for o in batch.orders
-            ]
-            await client.settlement.submit(
-                out_batch_no=batch.out_batch_no, tax_base_code=TAX_BASE, period=period, orders=orders
-            )
-
-        await asyncio.gather(*(submit(b) for b in batches))
-        calls += len(batches)
-        pending = {b.out_batch_no for b in batches}
-        while pending:
-            answers = await asyncio.gather(*(client.settlement.batch(out_batch_no=b) for b in sorted(pending)))
-            calls += len(answers)
-            pending -= {a.out_batch_no for a in answers if str(a.status) == "COMPLETED"}
-            if pending:
-                await asyncio.sleep(0.05)
-
-        async def orders_of(out_batch_no: str) -> list[str]:
-            nonlocal calls
-            found = []
-            async for order in client.settlement.batch_orders.iter(out_batch_no=out_batch_no, page_size=1000):
-                found.append(str(order.status))
-            calls += 1
-            return found
-
-        states = Counter(
-            s for chunk in await asyncio.gather(*(orders_of(b.out_batch_no) for b in batches)) for s in chunk
-        )
-    return {"payees": len(parsed.payees), "batches": len(batches), "calls": calls, "states": dict(states)}
+def pay_bare(ctx: Context, sandbox: SandboxProcess, file: Path, period: str, run: str) -> dict[str, Any]:
+    """Run the bare script (``bench/bare_payroll.py``: httpx + cryptography, nothing of this project) as its
+    own process on ``file``; its JSON answer, with its own CPU seconds and peak RSS from ``wait4``."""
+    keys = ctx.pem_files()
+    argv = [
+        sys.executable,
+        str(BARE_SCRIPT),
+        "--base-url",
+        sandbox.base_url,
+        "--merchant-no",
+        DEFAULT_MERCHANT_NO,
+        "--key",
+        str(keys["merchant_private"]),
+        "--file",
+        str(file),
+        "--period",
+        period,
+        "--tax-base-code",
+        TAX_BASE,
+        "--run",
+        run,
+        "--concurrency",
+        str(BEST_CONCURRENCY),
+    ]
+    t0 = time.perf_counter()
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout, stderr = proc.stdout.read() if proc.stdout else "", proc.stderr.read() if proc.stderr else ""
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"the bare script failed ({proc.returncode}): {stderr[-1500:]}")
+    out: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
+    out.update(process_wall_s=wall, cpu_s=usage.ru_utime + usage.ru_stime, peak_rss_mb=usage.ru_maxrss / 1024)
+    return out
 
 
 def measure_floor(ctx: Context, sandbox: SandboxProcess, file: Path, n: int) -> Result:
-    ctx.log(f"payroll: the floor, a bare loop paying {n} payees")
+    ctx.log(f"payroll: the floor, the bare script paying {n} payees")
     cpu0 = sandbox.cpu_seconds()
-    with TreeSampler(lambda: [sandbox.pid]) as sampler, measure() as m:
-        out = asyncio.run(pay_bare(sandbox.base_url, ctx.key("merchant"), file, FLOOR_PERIOD, f"floor{n}"))
+    out = pay_bare(ctx, sandbox, file, FLOOR_PERIOD, f"floor{n}")
     sandbox_cpu = sandbox.cpu_seconds() - cpu0
     paid = out["states"].get("SUCCESS", 0)
     return Result(
         NAME,
         f"payroll/floor-{n}",
         status="ok" if paid == n else "failed",
-        wall_s=m.wall_s,
+        wall_s=float(out["wall_s"]),
         calls=out["calls"],
-        peak_rss_mb=m.peak_rss_mb,
-        child_peak_rss_mb=sampler.peak_mb,
-        note=f"bare loop, file to every order final: {out['batches']} batches, {paid:,} of {n:,} SUCCESS; CPU: "
-        f"client {m.cpu_s:.1f} s, sandbox {sandbox_cpu:.1f} s",
-        details={**out, "client_cpu_s": m.cpu_s, "sandbox_cpu_s": sandbox_cpu, "payees_per_s": n / m.wall_s},
+        peak_rss_mb=out["peak_rss_mb"],
+        note=f"the bare script (bench/bare_payroll.py, no project code), file to every order final: "
+        f"{out['batches']} batches, {paid:,} of {n:,} SUCCESS; CPU: client {out['cpu_s']:.1f} s, "
+        f"sandbox {sandbox_cpu:.1f} s; process {out['process_wall_s']:.1f} s with its imports",
+        details={**out, "client_cpu_s": out["cpu_s"], "sandbox_cpu_s": sandbox_cpu, "payees_per_s": n / out["wall_s"]},
     )
 
 
 # --- the flow ---------------------------------------------------------------------------------------------
+
+
+#: Issue 20's targets against the bare script, by payroll size: wall ratio, and for every size client CPU ≤ 3×.
+WALL_TARGET = {1_000: 1.6}
+WALL_TARGET_LARGE = 1.3  # at 10,000 and more
+CPU_TARGET = 3.0
+RSS_TARGET_100K_MB = 300.0
 
 
 def flow_row(
@@ -160,13 +155,28 @@ def flow_row(
     figure = flow.wall_s if cold else float(child.get("flow_s") or flow.wall_s)
     rss = child.get("self_peak_rss_mb")
     ratio = figure / floor.wall_s if floor is not None and floor.wall_s else None
+    floor_cpu = float(floor.details.get("cpu_s") or 0) if floor is not None else 0.0
+    floor_rss = float(floor.peak_rss_mb or 0) if floor is not None else 0.0
+    cpu = float(child.get("flow_cpu_s") or child.get("cpu_s") or 0)
+    cpu_ratio = cpu / floor_cpu if floor_cpu and cpu else None
+    rss_ratio = float(rss) / floor_rss if floor_rss and rss else None
     target = None
     met = None
-    if n >= 10_000:
-        when = "cold: reported beside the server's" if cold else "against a running server"
-        target = f"< {TARGET_S:.0f} s ({when}), RSS < {TARGET_RSS_MB:.0f} MB"
-        met = flow.ok and (rss is not None and rss < TARGET_RSS_MB) and (cold or figure < TARGET_S)
+    if not cold and floor is not None:
+        wall_target = WALL_TARGET.get(n, WALL_TARGET_LARGE if n >= 10_000 else 1.6)
+        target = f"≤ {wall_target}× the bare script's wall, client CPU ≤ {CPU_TARGET:.0f}×"
+        met = flow.ok and ratio is not None and ratio <= wall_target and cpu_ratio is not None
+        met = bool(met and cpu_ratio is not None and cpu_ratio <= CPU_TARGET)
+        if n >= 100_000:
+            target += f", RSS < {RSS_TARGET_100K_MB:.0f} MiB"
+            met = bool(met and rss is not None and float(rss) < RSS_TARGET_100K_MB)
     what = "whole process, Prefect's temporary server included" if cold else "the flow call, inside its process"
+    versus = ""
+    if floor is not None:
+        versus = (
+            f"; against the bare script: wall {ratio or 0:.2f}×, client CPU {cpu:.1f} s vs {floor_cpu:.1f} s "
+            f"({cpu_ratio or 0:.1f}×), peak RSS {float(rss or 0):.0f} vs {floor_rss:.0f} MiB ({rss_ratio or 0:.1f}×)"
+        )
     return Result(
         NAME,
         name,
@@ -176,13 +186,14 @@ def flow_row(
         peak_rss_mb=rss,
         child_peak_rss_mb=flow.tree_peak_mb,
         ratio=ratio,
-        ratio_to=f"floor ({floor.wall_s:.1f} s)" if floor is not None else None,
+        ratio_to=f"bare script ({floor.wall_s:.1f} s)" if floor is not None else None,
         target=target,
         met=met,
         note=(
             f"{what}: {figure:.1f} s for {n:,} payees ({n / figure:.0f} payees/s); process {flow.wall_s:.1f} s "
             f"(import {float(child.get('import_s') or 0):.1f} s, flow {float(child.get('flow_s') or 0):.1f} s); "
             f"outcome {child.get('outcome')}; calls {stats.get('by_api')}"
+            + versus
             + (f"; {extra}" if extra else "")
             + ("" if flow.ok else f"; FAILED: {flow.error()}")
         ),
@@ -193,6 +204,8 @@ def flow_row(
             "sandbox": stats,
             "others_peak_mb": flow.extra_pids_peak_mb,
             "log": str(flow.log),
+            "cpu_ratio": cpu_ratio,
+            "rss_ratio": rss_ratio,
         },
     )
 
@@ -219,8 +232,15 @@ def profiled_run(ctx: Context, sandbox: SandboxProcess, server: PrefectServer, f
     return row
 
 
+def payroll_sizes() -> tuple[int, ...]:
+    """The sizes of a full run: 1,000 and 10,000, or ``LINGONG_BENCH_PAYROLL_SIZES`` (e.g. ``1000,10000,100000``:
+    the 100,000 takes about 10 minutes of set-up, onboarding everyone with the bare loop)."""
+    raw = os.environ.get("LINGONG_BENCH_PAYROLL_SIZES", "1000,10000")
+    return tuple(sorted({int(part) for part in raw.split(",") if part.strip()}))
+
+
 def run(ctx: Context) -> list[Result]:
-    sizes = (50, 100) if ctx.quick else (1_000, 10_000)
+    sizes = (50, 100) if ctx.quick else payroll_sizes()
     biggest = max(sizes)
     missing = flow_missing("payroll_run", "payroll_run")
     if missing:
