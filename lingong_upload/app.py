@@ -27,7 +27,7 @@ from lingong_core.errors import InputError
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.money import fmt_yuan
 from lingong_core.timeutil import now
-from lingong_payroll.files import ParsedPayroll, PayrollFileError, parse_csv, parse_xlsx
+from lingong_payroll.files import ParsedPayroll, PayrollFileError, parse_csv, parse_xls, parse_xlsx
 from lingong_payroll.keys import check_batch_ref, check_period
 from lingong_upload.settings import UploadSettings
 
@@ -87,17 +87,21 @@ def _text(parts: dict[str, tuple[str | None, bytes]], name: str) -> str:
         raise UploadRefused(400, f"{name}: not UTF-8 text") from None
 
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file signature of .xls
+
+
 def _read_sheet(filename: str, data: bytes) -> ParsedPayroll:
+    """The sheet, read by ``lingong_payroll.files`` as ``lingong payroll run`` reads a file."""
     name = filename.lower()
     if not data:
         raise UploadRefused(400, "the file is empty: choose a payroll sheet (.xlsx or .csv)")
-    if name.endswith(".xls") and not data.startswith(b"PK"):
-        raise UploadRefused(415, f"{filename}: the old .xls format is not read; save it as .xlsx or CSV")
-    if name.endswith(".xlsx") or data.startswith(b"PK"):
-        return parse_xlsx(data)
-    if not name.endswith((".csv", ".txt")) or b"\x00" in data[:4096]:
-        raise UploadRefused(415, f"{filename or 'the file'}: not a payroll sheet; upload an .xlsx or a .csv file")
-    return parse_csv(data)
+    if data.startswith(b"PK") or name.endswith((".xlsx", ".xlsm")):
+        return parse_xlsx(data, filename=filename)
+    if data.startswith(_OLE2) or name.endswith(".xls"):
+        return parse_xls(data, filename=filename)
+    if not name.endswith((".csv", ".txt")):
+        raise UploadRefused(415, f"{filename or 'the file'}: not a payroll sheet; upload an .xlsx, .xls or .csv file")
+    return parse_csv(data, source=filename)
 
 
 def _money(value: Decimal) -> str:
@@ -141,11 +145,11 @@ def create_app(settings: UploadSettings | None = None) -> FastAPI:
         period = now().strftime("%Y-%m")
         return _page(
             "Pay a payroll sheet · 上传工资表",
-            f"""<p>The sheet: .xlsx or .csv with the columns 姓名/name, 身份证号/idCardNo, 手机号/mobile,
+            f"""<p>The sheet: .xlsx, .xls or .csv with the columns 姓名/name, 身份证号/idCardNo, 手机号/mobile,
 银行卡号/bankCardNo, 金额/amount (备注/remark optional); at most {config.max_bytes // (1024 * 1024)} MB.
 Nothing is paid before you confirm on the next page.</p>
 <form method="post" action="/preview" enctype="multipart/form-data">
-<label>Payroll sheet <input type="file" name="sheet" accept=".xlsx,.csv" required></label>
+<label>Payroll sheet <input type="file" name="sheet" accept=".xlsx,.xlsm,.xls,.csv,.txt" required></label>
 <label>Period (yyyy-MM) <input name="period" value="{_e(period)}" pattern="\\d{{4}}-\\d{{2}}" required></label>
 <label>Service provider (taxBaseCode) <input name="tax_base_code" value="{_e(config.tax_base_code)}"></label>
 <label>Batch label (optional: shown in the report; it pays nobody again)

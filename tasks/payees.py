@@ -135,10 +135,12 @@ def read_payroll_location(location: str) -> ParsedPayroll:
         raise files.PayrollFileError(f"{location}: cannot be read ({type(exc).__name__}: {exc})") from None
     if len(data) > files.MAX_BYTES:
         raise files.PayrollFileError(f"{location}: larger than {files.MAX_BYTES // (1024 * 1024)} MB")
-    name = location.rsplit("/", 1)[-1].lower()
-    if name.endswith(".xls"):
-        raise files.PayrollFileError(f"{name}: the old .xls format is not read; save as .xlsx or CSV")
-    parsed: ParsedPayroll = (
-        files.parse_xlsx(data) if name.endswith(".xlsx") or data[:2] == b"PK" else files.parse_csv(data)
-    )
+    name = location.rsplit("/", 1)[-1]
+    parsed: ParsedPayroll
+    if data[:2] == b"PK" or name.lower().endswith((".xlsx", ".xlsm")):
+        parsed = files.parse_xlsx(data, filename=name)
+    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.lower().endswith(".xls"):
+        parsed = files.parse_xls(data, filename=name)
+    else:
+        parsed = files.parse_csv(data, source=name)
     return parsed

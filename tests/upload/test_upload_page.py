@@ -163,9 +163,10 @@ def test_refused_rows_are_listed_masked_and_only_valid_rows_are_stored(page: htt
     [
         ("big.xlsx", b"PK" + b"\0" * 300_000, 413, "larger than"),
         ("photo.png", b"\x89PNG\r\n\x1a\n" + b"\0" * 100, 415, "not a payroll sheet"),
-        ("old.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100, 415, "old .xls"),
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, 422, "cannot read the .xls"),
         ("broken.xlsx", b"PK\x03\x04garbage", 422, "cannot read the .xlsx"),
-        ("cols.csv", "name,amount\n张三,1.00\n".encode(), 422, "missing column"),
+        ("cols.csv", "name,amount\n张三,1.00\n".encode(), 422, "lacks idCardNo, mobile, bankCardNo"),
+        ("notes.csv", b"\x89PNG\r\n\x1a\n" + b"\0" * 100, 422, "no header row"),
         ("empty.csv", b"", 400, "empty"),
     ],
 )
