@@ -96,8 +96,8 @@ async def onboard_freelancers(
     across all chunks), so the number of task runs grows with chunks, not with people.
 
     Args:
-        people_ref: Who to onboard: a reference (PP…) into the payee store, where the people (name, ID number,
-            mobile, the debit card they will be paid to) are kept encrypted.
+        people_ref: Who to onboard: a reference into the payee store, where the people (name, ID number, mobile,
+            the debit card they will be paid to) are kept encrypted — stored people (PP…) or a stored payroll (PR…).
         tax_base_code: The service provider the contract is signed with.
         concurrency: How many people are onboarded at once, across all chunks.
         chunk_size: People per task run.

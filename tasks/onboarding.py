@@ -51,12 +51,14 @@ class Freelancer(BaseModel):
 
 
 def stored_people(people_ref: str) -> list[Freelancer]:
-    """The people stored under ``people_ref`` in the payee store (read in the flow's process, never a
-    parameter or a result Prefect keeps)."""
+    """The people stored under ``people_ref`` in the payee store — a list of people (``PP…``) or the payees
+    of a stored payroll (``PR…``, as the upload page stores it) — read in the flow's process, never a
+    parameter or a result Prefect keeps."""
     with payee_store() as store:
+        found = store.payroll(people_ref) if people_ref.startswith("PR") else store.people(people_ref)
         return [
             Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no)
-            for p in store.people(people_ref)
+            for p in found
         ]
 
 

@@ -121,3 +121,15 @@ def test_the_payee_key_can_come_from_a_prefect_secret_block(monkeypatch: pytest.
 
     with pytest.raises(PayeeStoreError, match="no such Secret block"):
         payee_key()
+
+
+def test_onboarding_takes_stored_people_or_a_stored_payroll() -> None:
+    from flows.onboard_freelancers import onboard_freelancers
+    from lingong_store.payees import UnknownReferenceError
+
+    rows = _rows(2, seed=9105)
+    report = asyncio.run(onboard_freelancers(store_payroll(rows, source="upload page"), TAX, publish=False))
+    assert [r.state for r in report.results] == ["READY", "READY"]
+    assert all("*" in r.id_card_no for r in report.results)  # its results, which Prefect may keep, are masked
+    with pytest.raises(UnknownReferenceError, match="PPNOSUCH"):
+        asyncio.run(onboard_freelancers("PPNOSUCH", TAX, publish=False))
