@@ -292,7 +292,7 @@ Nothing is paid before you confirm on the next page.</p>
                 f"<code>{_e(ref)}</code>; nothing was paid. Try again once the Prefect server is reachable.</p>",
                 503,
             )
-        link = f"{config.ui_url}/runs/flow-run/{run_id}"
+        link = f"{config.ui_url}/v2/runs/flow-run/{run_id}"  # Prefect 3.9 serves its UI under /v2
         return _page(
             "Payroll run started",
             f'<p class="ok">Started <b>{_e(run_name)}</b> of <code>{_e(config.deployment)}</code> for {info.rows} '

@@ -135,7 +135,7 @@ def test_a_sheet_is_previewed_masked_stored_and_started_by_reference(
             {"period": "2026-12", "payroll_ref": ref.group(1), "tax_base_code": "2000064001", "batch_ref": "UP-1"},
         )
     ]
-    assert 'href="http://127.0.0.1:4299/runs/flow-run/0b6d3c1e-0000-4000-8000-000000000001"' in started_page.text
+    assert 'href="http://127.0.0.1:4299/v2/runs/flow-run/0b6d3c1e-0000-4000-8000-000000000001"' in started_page.text
     forged = page.post("/start", data={**form, "csrf": "0" * 64})
     assert forged.status_code == 403
     assert len(started.runs) == 1
