@@ -56,3 +56,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     config = _RUNNING.get("config")
     if config is not None and (nextitem is None or "stack_config" not in getattr(nextitem, "fixturenames", ())):
         down(config, say)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The scan of the stack's state for personal data (test_personal_data.py) runs after every other test."""
+    items.sort(key=lambda item: item.path.name == "test_personal_data.py")
