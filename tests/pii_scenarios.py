@@ -40,6 +40,7 @@ def people() -> dict[str, list[Person]]:
         "team": team(4, seed=9401),
         "csv": team(2, seed=9402),
         "xlsx": team(2, seed=9403),
+        "upload": team(2, seed=9405),
         "bounce": bounce,
         "new_card": [moved],
     }
@@ -126,7 +127,7 @@ def main(workdir: Path) -> dict[str, object]:
             payroll_run_deployed(PERIOD, payroll_file=str(inputs / "payroll.xlsx"), batch_ref="PII-FORM")
         )
         done["form_file"] = [line.outcome.value for line in form.lines]
-        ref = store_payroll(rows(crowd["xlsx"], "5.00"), source="upload page")
+        ref = store_payroll(rows(crowd["upload"], "5.00"), source="upload page")
         upload = asyncio.run(payroll_run_deployed(PERIOD, payroll_ref=ref, batch_ref="PII-UPLOAD"))
         done["form_ref"] = [line.outcome.value for line in upload.lines]
 

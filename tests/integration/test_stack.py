@@ -5,21 +5,25 @@ a stale and a duplicate notification start nothing."""
 from __future__ import annotations
 
 import random
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from prefect.client.schemas.objects import FlowRun
 
-from lingong_cli.stack import Stack, StackConfig, up
+from lingong_cli.stack import Stack, StackConfig, lingong_env, up
 from lingong_core.signing import generate_key_pair, load_private_key
 from lingong_core.timeutil import now
 from lingong_receiver.events import payload_of
 from lingong_sandbox.people import card_number, team
+from lingong_store.db import Database
+from lingong_store.payees import PayeeStore
 from tests.integration.stack_helpers import (
     FOLLOW_UPS,
     admin,
@@ -109,12 +113,20 @@ def scenario(stack_config: StackConfig) -> Scenario:
         }
         for p, amount in zip(people, ["1200.00", "845.50"], strict=True)
     ]
+    # The deployment takes a file the worker reads (people typed into parameters would rest in Prefect's database);
+    # the file is the operator's, outside the stack's state.
+    sheet = Path(tempfile.mkdtemp(prefix="lingong-it-")) / "payroll.csv"
+    sheet.write_text(
+        "name,idCardNo,mobile,bankCardNo,amount\n"
+        + "".join(f"{r['name']},{r['id_card_no']},{r['mobile']},{r['bank_card_no']},{r['amount']}\n" for r in payees),
+        encoding="utf-8",
+    )
     payroll = wait_run_approving(  # every payment waits for a second person's approval (make up's threshold 0)
         stack,
         start_run(
             stack,
             "payroll-run/payroll-run",
-            {"period": PERIOD, "payees": payees, "batch_ref": "IT-STACK", "invoice": True},
+            {"period": PERIOD, "payroll_file": str(sheet), "batch_ref": "IT-STACK", "invoice": True},
         ),
     )
     assert payroll.state_name == "Completed"
@@ -136,7 +148,12 @@ def scenario(stack_config: StackConfig) -> Scenario:
     # The operator fixes the card and says so: paid once, however often it is asked.
     fixed = dict(payees[1], bank_card_no=card_number(random.Random(8102), "621700", 19))
     fixed.pop("amount")
-    repay_parameters = {"order_no": bounce["biz"]["orderNo"], "card_fixed": True, "payee": fixed}
+    # The person with the new card goes into the stack's payee store (as `lingong payees add-person` does).
+    env = lingong_env(stack.config)
+    with Database(env["LINGONG_DATABASE_URL"]) as db:
+        key = Path(env["LINGONG_PAYEE_KEY_FILE"]).read_text()
+        payee_ref = PayeeStore(db, key=key).put_people([fixed], source="integration test")
+    repay_parameters = {"order_no": bounce["biz"]["orderNo"], "card_fixed": True, "payee_ref": payee_ref}
     # Asked twice at once (a double click): both runs complete, the platform's keys let one payment through.
     asked = [start_run(stack, "bounced-order/bounced-order", repay_parameters) for _ in range(2)]
     repay, again = (wait_run_approving(stack, run_id) for run_id in asked)

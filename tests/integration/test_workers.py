@@ -430,7 +430,20 @@ def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(tmp_pat
         runs = []
         for r in range(RUNS):
             rows = payroll(people[r * PAYEES_PER_RUN : (r + 1) * PAYEES_PER_RUN], r * PAYEES_PER_RUN)
-            params = {"period": "2026-11", "payees": rows, "batch_ref": f"IT{r}", "credentials_block": BLOCK}
+            sheet = tmp_path / f"payroll-{r}.csv"  # a file the workers read: people never go in as parameters
+            sheet.write_text(
+                "name,idCardNo,mobile,bankCardNo,amount\n"
+                + "".join(
+                    f"{x['name']},{x['id_card_no']},{x['mobile']},{x['bank_card_no']},{x['amount']}\n" for x in rows
+                ),
+                encoding="utf-8",
+            )
+            params = {
+                "period": "2026-11",
+                "payroll_file": str(sheet),
+                "batch_ref": f"IT{r}",
+                "credentials_block": BLOCK,
+            }
             body = {"parameters": params, "name": f"it-payroll-{r}", "idempotency_key": f"{tmp_path.name}-{r}"}
             runs.append(s.prefect("POST", f"/deployments/{deployment['id']}/create_flow_run", body)["id"])
 
