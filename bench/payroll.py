@@ -157,7 +157,9 @@ def flow_row(
     ratio = figure / floor.wall_s if floor is not None and floor.wall_s else None
     floor_cpu = float(floor.details.get("cpu_s") or 0) if floor is not None else 0.0
     floor_rss = float(floor.peak_rss_mb or 0) if floor is not None else 0.0
-    cpu = float(child.get("flow_cpu_s") or child.get("cpu_s") or 0)
+    # Whole processes on both sides (the bare script's includes its imports, the flow's Prefect's), as
+    # an integrator comparing the two from outside would measure them.
+    cpu = float(child.get("cpu_s") or 0)
     cpu_ratio = cpu / floor_cpu if floor_cpu and cpu else None
     rss_ratio = float(rss) / floor_rss if floor_rss and rss else None
     target = None
