@@ -132,9 +132,10 @@ def private_cluster(*, durable: bool = False) -> Iterator[Cluster]:
         try:
             yield Cluster(f"postgresql+psycopg://{ROLE}@127.0.0.1:{port}/postgres")
         finally:
-            subprocess.run(
-                [*as_user, pg_ctl, "-D", str(data / "db"), "-m", "fast", "-w", "stop"],
-                check=False, capture_output=True, timeout=60,
-            )  # fmt: skip
+            stop = [*as_user, pg_ctl, "-D", str(data / "db"), "-w", "-t", "120", "stop", "-m"]
+            try:
+                subprocess.run([*stop, "fast"], check=False, capture_output=True, timeout=150)
+            except subprocess.TimeoutExpired:  # a loaded machine: do not leave the cluster running
+                subprocess.run([*stop, "immediate"], check=False, capture_output=True, timeout=150)
     finally:
         shutil.rmtree(data, ignore_errors=True)

@@ -271,7 +271,11 @@ def start_prefect_server(tmp: Path, database_url: str | None) -> tuple[Child, st
         except httpx.HTTPError:
             return False
 
-    wait_until("the Prefect server to be healthy", healthy, 180, server, step=1.0)
+    try:  # a loaded 2-core machine has taken more than 180 s
+        wait_until("the Prefect server to be healthy", healthy, 300, server, step=1.0)
+    except BaseException:
+        server.stop()  # not yet among the stack's children: stop it here, or it outlives the test
+        raise
     return server, api
 
 
@@ -312,7 +316,11 @@ def start_receiver(tmp: Path, env: dict[str, str]) -> tuple[Child, str]:
         except httpx.HTTPError:
             return False
 
-    wait_until("the receiver to be healthy", healthy, 60, receiver, step=0.5)
+    try:
+        wait_until("the receiver to be healthy", healthy, 180, receiver, step=0.5)
+    except BaseException:
+        receiver.stop()
+        raise
     return receiver, url
 
 
