@@ -1,7 +1,7 @@
 """Benchmarks of issue 8: ``python -m bench [--quick] [--only NAME ...]`` (``make bench``).
 
 One module per scenario, run in this order: signing, core_cost, floor, onboarding, payroll, demo_cold,
-followup, sandbox_scale, receiver.
+followup, sandbox_scale, receiver, sheets.
 Figures and analysis: ``bench/results.md``; the record: ``.state/bench/latest.json``.
 """
 
@@ -15,4 +15,5 @@ SCENARIOS = (
     "followup",
     "sandbox_scale",
     "receiver",
+    "sheets",
 )

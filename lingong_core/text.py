@@ -25,15 +25,19 @@ MIDDLE_DOT = "\u00b7"
 #: Look-alikes of the middle dot typed in minority names (after NFKC: full-width forms are folded already).
 _DOTS = re.compile(r"\s*[\u00b7\u2022\u2027\u2219\u22c5\u30fb\u0387\u16eb\u2e31.]+\s*")
 _SPACE = re.compile(r"\s+")
-
-
-def _visible(text: str) -> str:
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+#: The format characters (Unicode category Cf, as of Unicode 15): invisible, and never part of a name or number.
+_FORMAT = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def normalise_text(text: str) -> str:
     """NFKC, invisible format characters removed, whitespace trimmed and inner runs made one space."""
-    return _SPACE.sub(" ", _visible(unicodedata.normalize("NFKC", text))).strip()
+    if not text.isascii():  # ASCII is NFKC already and holds no format character
+        text = _FORMAT.sub("", unicodedata.normalize("NFKC", text))
+    return " ".join(text.split())  # str.split() splits on every kind of whitespace, as \s does
 
 
 def has_han(text: str) -> bool:

@@ -62,7 +62,11 @@ def cell(value: Any) -> Any:
 
 
 def is_blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and normalise_text(value) == "")
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    return not value or (value.isascii() and not value.strip()) or (not value.isascii() and not normalise_text(value))
 
 
 def header_key(value: Any) -> str:

@@ -14,15 +14,16 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 from prefect import task
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from lingong_core.client import AsyncLingongClient
 from lingong_core.errors import ApiError, ConflictError, InputError, NotFoundError
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.models.common import CardType, ContractStatus, VerifyStatus
+from lingong_core.text import normalise_name
 
 from .common import PLATFORM_TASK, RETRYABLE, Nudge, open_client, retry_if_busy
 from .payees import payee_store
@@ -38,7 +39,7 @@ class Freelancer(BaseModel):
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    name: str = Field(description="Legal name (姓名)")
+    name: Annotated[str, AfterValidator(normalise_name)] = Field(description="Legal name (姓名)")
     id_card_no: str = Field(description="18-character resident ID number (身份证号)")
     mobile: str = Field(description="Mobile number (手机号)")
     bank_card_no: str = Field(description="Debit card to be paid into (银行卡号)")

@@ -210,7 +210,7 @@ def bind_card(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     row = person(ctx, biz)
     assert row is not None
     name = biz.req("name", max_len=50)
-    if name.strip() != row["name"]:
+    if identity.normalise_name(name) != row["name"]:
         raise codes.NAME_MISMATCH.error("the card holder's name differs from the verified name")
     mobile = biz.text("mobile", required=False, max_len=20)
     if mobile is not None:

@@ -14,6 +14,8 @@ from datetime import date
 
 from stdnum.cn import ric
 
+from lingong_core.text import normalise_name as normalise_name  # re-exported: the name comparisons use it
+
 from ..interface import PlatformError
 from . import codes
 
@@ -63,7 +65,7 @@ def check_mobile(mobile: str, *, field: str = "mobile") -> str:
 
 
 def check_name(name: str, *, field: str = "name") -> str:
-    text = name.strip()
+    text = normalise_name(name)  # names are compared as lingong_core.text normalises them, on both sides
     if not _NAME_RE.fullmatch(text):
         raise codes.NAME_INVALID.error(f"{field} must be 2–30 characters without digits or symbols")
     return text

@@ -139,7 +139,7 @@ def _check_line(ctx: Ctx, provider: ServiceProvider, line: Line, today: Any, car
         raise codes.FREELANCER_NOT_VERIFIED.error(f"{label}: verify the payee with SFT0101 first")
     line.freelancer_no = person["freelancer_no"]
     line.extra["person"] = person
-    if line.name is not None and line.name.strip() != person["name"]:
+    if line.name is not None and identity.normalise_name(line.name) != person["name"]:
         raise codes.NAME_MISMATCH.error(f"{label}: the payee's name differs from the verified name")
     if contract_needed and contract.signed(ctx, person["freelancer_no"], provider.tax_base_code) is None:
         last = contract.latest(ctx, person["freelancer_no"], provider.tax_base_code)

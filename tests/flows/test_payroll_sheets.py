@@ -228,3 +228,23 @@ def test_a_short_balance_and_an_outage_are_one_plain_line_each(
     console = capfd.readouterr().err
     assert "Traceback" not in console
     assert "TransportError" not in console
+
+
+def test_the_platform_compares_names_as_the_sheet_reader_normalises_them(platform: Platform) -> None:
+    """A name verified with a no-break space (as a form or another client may send it) is the same name
+    typed cleanly next month: no 4105, one freelancer; a card bound under either spelling is theirs."""
+    import json
+
+    from lingong_core.config import LingongSettings
+
+    p = team(1, seed=1307)[0]
+    spaced = p.name[0] + "\u00a0" + p.name[1:] + "\u3000"
+    with LingongSettings().client() as client:
+        first = client.call("SFT0101", {"name": spaced, "idCardNo": p.id_card_no, "mobile": p.mobile})
+        again = client.call("SFT0101", {"name": p.name, "idCardNo": p.id_card_no, "mobile": p.mobile})
+        bound = client.call(
+            "SFT0203",
+            {"idCardNo": p.id_card_no, "name": "\u200b" + spaced, "bankCardNo": p.bank_card_no, "mobile": p.mobile},
+        )
+    assert first["freelancerNo"] == again["freelancerNo"] == bound["freelancerNo"], json.dumps(again)
+    assert bound["bindStatus"] == "BOUND"

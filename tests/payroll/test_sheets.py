@@ -49,6 +49,17 @@ def test_names_are_normalised_the_way_the_platform_compares_them(typed: str, exp
     assert normalise_name(typed) == expected
 
 
+def test_every_invisible_format_character_is_removed() -> None:
+    import sys
+    import unicodedata
+
+    invisible = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"]
+    assert normalise_text("a" + "".join(invisible) + "b") == "ab"
+    spaces = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+    assert normalise_text("".join(spaces) + "张" + "".join(spaces) + "三") == "张 三"
+    assert normalise_name("".join(spaces) + "张" + "".join(spaces) + "三") == "张三"
+
+
 def test_full_width_digits_brackets_and_spaces_fold() -> None:
     assert normalise_text("１１０１０１１９９００３０７１２３Ｘ") == "11010119900307123X"
     assert normalise_text("金额（元）") == "金额(元)"
