@@ -62,9 +62,10 @@ def demo(
         period = now().strftime("%Y-%m")
         console.print(f"[bold]prefect[/] running end-to-end for a team of {team_size}, period {period} …")
         report = asyncio.run(end_to_end(store_payroll(team_payroll(team_size, seed), source="demo"), period))
+        close = _close_month(console, period, report.payroll.tax_base_code, run_dir / "receipts")
         audit = httpx.get(sandbox.admin_url + "/audit", timeout=30).json()
-    _print(console, report, audit, time.monotonic() - started)
-    if audit.get("paid_twice") or not audit.get("balanced") or not report.payroll.complete:
+    _print(console, report, audit, time.monotonic() - started, close)
+    if audit.get("paid_twice") or not audit.get("balanced") or not report.payroll.complete or not close.clean:
         raise typer.Exit(1)
 
 
@@ -83,7 +84,15 @@ def team_payroll(size: int, seed: int) -> list[PayeeRow]:
     ]
 
 
-def _print(console: Console, report: Any, audit: dict[str, Any], seconds: float) -> None:
+def _close_month(console: Console, month: str, tax_base_code: str, folder: Path) -> Any:
+    """The demo month's month-end close: its receipts (and certificates, pending until the month is over)."""
+    from flows.month_end_close import month_end_close
+
+    console.print(f"[bold]prefect[/] closing the month {month}: receipts, tax certificates, the books …")
+    return asyncio.run(month_end_close(month, tax_base_code, storage_url=str(folder.absolute())))
+
+
+def _print(console: Console, report: Any, audit: dict[str, Any], seconds: float, close: Any = None) -> None:
     payroll = report.payroll
     table = Table(title=f"Payroll {payroll.period} · {payroll.tax_base_code}", show_lines=False)
     for column, justify in (
@@ -124,4 +133,11 @@ def _print(console: Console, report: Any, audit: dict[str, Any], seconds: float)
         f"audit:     {paid_once} orders paid once, {len(audit.get('paid_twice', []))} paid twice, "
         f"ledger balanced: {audit.get('balanced')}"
     )
+    if close is not None:
+        console.print(
+            f"month-end: {close.count('receipt', 'fetched')} receipts fetched, "
+            f"{close.count('tax certificate', 'pending')} tax certificates pending until the month is over, "
+            f"{len(close.differences)} differences (summary.md beside them)"
+        )
+        console.print(f"receipts:  {close.folder}/receipts/")
     console.print(f"[bold green]done[/] in {seconds:.1f} s")

@@ -75,13 +75,28 @@ async def file_confirmations(
     confirm_date: date | None = None,
     credentials_block: str | None = None,
 ) -> list[Confirmation]:
-    """One confirmation sheet (SFT0705) per batch; a sheet filed before is reported, not filed again."""
+    """One confirmation sheet (SFT0705) per batch that was paid under ``project_no`` (SFT0503 says), once:
+    a sheet filed before is reported, not filed again."""
     when = confirm_date or date.today()
     gate = asyncio.Semaphore(4)
     async with open_client(credentials_block) as client:
 
         async def one(out_batch_no: str) -> Confirmation:
             async with gate:
+                batch = await client.settlement.batch(out_batch_no=out_batch_no)
+                named = str((batch.model_extra or {}).get("projectNo") or "")
+                if named != project_no:  # paid before the project was named: its sheet is not ours to file
+                    return Confirmation(
+                        out_batch_no=out_batch_no,
+                        batch_no=batch.batch_no,
+                        reason=f"the batch was paid under {named or 'no project'}, not {project_no}",
+                    )
+                if str(batch.status) != "COMPLETED" or not batch.success_count:
+                    return Confirmation(
+                        out_batch_no=out_batch_no,
+                        batch_no=batch.batch_no,
+                        reason=f"the batch is {batch.status} with {batch.success_count} paid: no work to confirm yet",
+                    )
                 for _ in range(ATTEMPTS):
                     try:
                         sheet = await client.project.confirm(

@@ -45,6 +45,7 @@ def test_a_withdrawal_is_made_once_whatever_is_lost_or_run_again(tmp_path: Path)
         asyncio.run(_bind_account())
         asyncio.run(fund_account(amount="1000.00", recharge_time=now(), tax_base_code=TAX, reference="withdraw"))
 
+        platform.admin("PUT", "settings", delays={"withdrawal": 2000.0})  # the bank takes 4 s to answer
         pending = asyncio.run(withdraw_funds("300.00", "2026-11 surplus", tax_base_code=TAX, wait=False))
         assert pending.status == "PROCESSING"
         assert (pending.available_after, pending.frozen_after) == (D("700.00"), D("300.00"))  # frozen, not gone
@@ -52,6 +53,7 @@ def test_a_withdrawal_is_made_once_whatever_is_lost_or_run_again(tmp_path: Path)
         done = asyncio.run(withdraw_funds("300.00", "2026-11 surplus", tax_base_code=TAX))
         assert (done.status, done.earlier, done.withdraw_no) == ("SUCCESS", True, pending.withdraw_no)
         assert (done.available_after, done.frozen_after) == (D("700.00"), D("0.00"))
+        platform.admin("PUT", "settings", delays={"withdrawal": 10.0})
         assert len(_applied(platform)) == 1
 
         # The platform takes the next withdrawal but its answer is lost: it is looked up, never sent again.
