@@ -23,7 +23,7 @@ from lingong_payroll.projects import Confirmation, ProjectRef
 
 from .common import PLATFORM_TASK, open_client, retry_if_busy
 
-ATTEMPTS = 3
+ATTEMPTS = 5
 
 
 @task(name="ensure-project", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
