@@ -36,6 +36,7 @@ from lingong_payroll.keys import RunKey, check_batch_ref, check_period, check_re
 from lingong_payroll.orders import Check, PlannedOrder
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.plan import MAX_BATCH, PlannedBatch, plan_batches, plan_orders
+from lingong_payroll.projects import check_project_name, project_key
 from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
 from tasks.approval import payroll_summary, require_approval
 from tasks.artifacts import publish_report
@@ -43,6 +44,7 @@ from tasks.credentials import CredentialsParameter, credentials_name, load_setti
 from tasks.invoicing import apply_invoice
 from tasks.onboarding import Freelancer, OnboardingResult, OnboardingState, store_people
 from tasks.payees import hide_typed_payees, read_payroll_location, stored_payroll
+from tasks.projects import ensure_project, file_confirmations
 from tasks.settlement import (
     ONBOARDING_CODES,
     Submission,
@@ -90,6 +92,7 @@ async def payroll_run(
     payroll_ref: str | None = None,
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     project_no: str | None = None,
+    project_name: str | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
     invoice: bool = False,
@@ -111,6 +114,8 @@ async def payroll_run(
         payroll_ref: Instead of payees: a payroll stored in the payee store (PR…), as the upload page stores it.
         tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
         project_no: The project (SFT0703) the work was for, if any. Sent with the batches; no part of any key.
+        project_name: Or the project by name: created once (SFT0703) and reused by every run naming it; each
+            batch it paid gets its confirmation sheet (SFT0705), once. No part of any key: naming it pays nobody again.
         dry_run: Read only: who would be paid, onboarded, held, and the balance needed; pay nothing.
         skip_invalid: Pay the valid lines of a payroll with invalid ones (reported) instead of refusing it.
         invoice: Apply for the invoice (SFT0605) once every order is final.
@@ -128,6 +133,7 @@ async def payroll_run(
     # Typed rows go into the payee store first, and this run's stored parameters become masked.
     payees, payroll_ref = await hide_typed_payees(payees, payroll_file, payroll_ref)
     period, additional, label = check_period(period), check_ref(additional_ref), check_batch_ref(batch_ref) or ""
+    project_name = check_project_name(project_name) if project_name else None
     parsed = await _load_payroll(payees, payroll_file, payroll_ref, skip_invalid)
     merchant_no = load_settings(credentials_block).merchant_no
     run = RunKey(merchant_no, tax_base_code, period, additional)
@@ -237,6 +243,13 @@ async def payroll_run(
             await publish_report(report)
             return report
 
+        if project_name and not project_no:  # the project, created once (SFT0703), goes on every batch
+            key = project_key(merchant_no, tax_base_code, project_name)
+            project_no = (
+                await ensure_project(key, project_name, tax_base_code, credentials_block=credentials_block)
+            ).project_no
+            report.project_no = project_no
+
         # 5. Submit, wait, collect.
         taken: list[str] = []  # keys another run's batch took between our pre-calculation and our SFT0502
         sent: set[str] = set()
@@ -280,6 +293,8 @@ async def payroll_run(
         journal.close()
 
     report.lines.sort(key=lambda x: x.row)
+    if project_no:  # the work of each batch paid under the project confirmed (SFT0705), once
+        report.notes.append(await _confirm_project(project_no, project_name, period, report, credentials_block))
     if invoice:
         report.invoice = await _invoice(run, report, tax_base_code, credentials_block)
     counts = report.counts()
@@ -431,6 +446,24 @@ async def _invoice(run: RunKey, report: PayrollReport, tax_base_code: str, crede
     return f"{result.apply_no or result.out_apply_no} {result.status} {fmt_yuan(result.amount)}"
 
 
+async def _confirm_project(
+    project_no: str, project_name: str | None, period: str, report: PayrollReport, credentials_block: str | None
+) -> str:
+    batches = sorted({line.out_batch_no for line in report.lines if line.outcome == Outcome.PAID and line.out_batch_no})
+    if not batches:
+        return f"project {project_no}: no batch paid anyone, no confirmation sheet filed"
+    content = f"{project_name or project_no}：{period} 的工作已完成并验收（{report.counts().get(Outcome.PAID, 0)} 人）"
+    sheets = await file_confirmations(project_no, batches, content, credentials_block=credentials_block)
+    filed = [c.confirm_no for c in sheets if c.confirm_no and not c.earlier]
+    before = [c.confirm_no for c in sheets if c.earlier]
+    other = [f"{c.out_batch_no} ({c.reason})" for c in sheets if c.reason]
+    return (
+        f"project {project_no}: confirmation sheets filed {', '.join(filed) or 'none'}"
+        + (f"; filed before {', '.join(before)}" if before else "")
+        + (f"; not filed: {'; '.join(other)}" if other else "")
+    )
+
+
 @flow(name="payroll-run", description="Pay a payroll file or an uploaded payroll, each person no more than it says.")
 async def payroll_run_deployed(
     period: str,
@@ -438,6 +471,7 @@ async def payroll_run_deployed(
     payroll_ref: str | None = None,
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     project_no: str | None = None,
+    project_name: str | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
     invoice: bool = False,
@@ -459,6 +493,8 @@ async def payroll_run_deployed(
         payroll_ref: Or a payroll stored in the payee store (PR…): the upload page stores one and starts this.
         tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
         project_no: The project (SFT0703) the work was for, if any. Sent with the batches; no part of any key.
+        project_name: Or the project by name: created once (SFT0703) and reused by every run naming it; each
+            batch it paid gets its confirmation sheet (SFT0705), once. No part of any key: naming it pays nobody again.
         dry_run: Read only: who would be paid, onboarded, held, and the balance needed; pay nothing.
         skip_invalid: Pay the valid lines of a payroll with invalid ones (reported) instead of refusing it.
         invoice: Apply for the invoice (SFT0605) once every order is final.

@@ -18,7 +18,7 @@ from lingong_payroll.report import Outcome
 from lingong_sandbox.people import team
 from tasks.common import open_client
 from tasks.projects import ensure_project, file_confirmations
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS
+from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
 from tests.flows.fresh import fresh_platform
 
 pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
@@ -78,3 +78,35 @@ def test_a_project_is_created_once_and_each_paid_batch_confirmed_once(tmp_path: 
         assert [(c.confirm_no, c.earlier) for c in second] == [(c.confirm_no, True) for c in first]
         other = asyncio.run(_project("another project"))
         assert all("not " + other.project_no in c.reason for c in asyncio.run(_confirm(other.project_no, batches)))
+
+
+def test_payroll_run_with_a_project_confirms_each_batch_it_paid_once_and_pays_nobody_again(tmp_path: Path) -> None:
+    def rows(seed: int, n: int) -> list[PayeeRow]:
+        return [
+            PayeeRow(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no, amount="15.00")
+            for p in team(n, seed=seed)
+        ]
+
+    def succeeded(platform: Platform, api_code: str) -> int:
+        log = platform.admin("GET", f"requests?apiCode={api_code}&limit=1000")["list"]
+        return sum(1 for r in log if r.get("code") == 200)
+
+    period, name = f"{now():%Y-%m}", "2026年12月 配送"
+    with fresh_platform(tmp_path) as platform:
+        asyncio.run(fund_account(amount="1000.00", recharge_time=now(), tax_base_code=TAX, reference="projects"))
+        team_a = rows(1922, 2)
+        first = asyncio.run(payroll_run(period, payees=team_a, tax_base_code=TAX))  # no project yet
+        assert {line.outcome for line in first.lines} == {Outcome.PAID}
+        named = asyncio.run(payroll_run(period, payees=team_a, tax_base_code=TAX, project_name=name))
+        assert [line.order_no for line in named.lines] == [line.order_no for line in first.lines]  # nobody paid again
+        assert named.project_no
+        assert "no project" in " ".join(named.notes)  # their batch was paid before the project was named
+        grown = asyncio.run(payroll_run(period, payees=[*team_a, *rows(1923, 1)], tax_base_code=TAX, project_name=name))
+        assert [line.outcome for line in grown.lines] == [Outcome.PAID] * 3
+        assert "confirmation sheets filed PC" in " ".join(grown.notes)
+        again = asyncio.run(payroll_run(period, payees=[*team_a, *rows(1923, 1)], tax_base_code=TAX, project_name=name))
+        assert "filed before PC" in " ".join(again.notes)
+        assert (succeeded(platform, "SFT0703"), succeeded(platform, "SFT0705")) == (1, 1)
+        audit = platform.audit()
+        assert audit["paid_twice"] == []
+        assert all(o["debited"] == 1 for o in audit["orders"].values())
