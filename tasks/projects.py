@@ -84,7 +84,7 @@ async def file_confirmations(
         async def one(out_batch_no: str) -> Confirmation:
             async with gate:
                 batch = await client.settlement.batch(out_batch_no=out_batch_no)
-                named = str((batch.model_extra or {}).get("projectNo") or "")
+                named = batch.project_no or ""
                 if named != project_no:  # paid before the project was named: its sheet is not ours to file
                     return Confirmation(
                         out_batch_no=out_batch_no,
