@@ -68,7 +68,7 @@ async def bound_account(bind_no: str | None = None, credentials_block: str | Non
     return Account(
         bind_no=a.bind_no,
         bank_acct_name=a.bank_acct_name,
-        bank_acct_no=mask_card(a.bank_acct_no),
+        bank_acct_no=mask_card(a.bank_acct_no or ""),
         bank_name=a.bank_name,
     )
 
@@ -154,4 +154,4 @@ async def read_withdrawal(
             found = await client.withdrawal.detail(withdraw_no=withdraw_no)
         else:
             found = await client.withdrawal.detail(out_withdraw_no=out_withdraw_no)
-    return _state(found), found.tax_base_code
+    return _state(found), found.tax_base_code or ""
