@@ -19,6 +19,7 @@ from prefect import task
 
 from lingong_core.errors import ConflictError, NotFoundError, OutcomeUnknownError
 from lingong_core.reconcile import StillUnknownError, submit_once
+from lingong_core.timeutil import now
 from lingong_payroll.projects import Confirmation, ProjectRef
 
 from .common import PLATFORM_TASK, open_client, retry_if_busy
@@ -77,7 +78,7 @@ async def file_confirmations(
 ) -> list[Confirmation]:
     """One confirmation sheet (SFT0705) per batch that was paid under ``project_no`` (SFT0503 says), once:
     a sheet filed before is reported, not filed again."""
-    when = confirm_date or date.today()
+    when = confirm_date or now().date()  # today in Asia/Shanghai, as the platform counts days
     gate = asyncio.Semaphore(4)
     async with open_client(credentials_block) as client:
 
