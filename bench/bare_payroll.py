@@ -150,7 +150,7 @@ async def pay(args: argparse.Namespace) -> dict[str, Any]:
         refused = sum(1 for fee in fees for line in fee.get("list", []) if line.get("checkResult") != "PASS")
         if refused:
             raise RuntimeError(f"SFT0501 refused {refused} orders")
-        batch_nos = ["BB" + key_of(args.run, *(o["outOrderNo"] for o in chunk)) for chunk in chunks]
+        batch_nos = ["BB" + key_of(args.run, *(str(o["outOrderNo"]) for o in chunk)) for chunk in chunks]
         await asyncio.gather(
             *(
                 gw.call(

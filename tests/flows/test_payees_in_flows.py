@@ -102,9 +102,10 @@ def test_a_stored_payroll_is_paid_by_reference_and_two_sources_are_refused(platf
 
 
 def test_the_deployment_offers_every_option_but_typed_in_people() -> None:
+    """Everything but typed-in people, and but ``approved_by``: a UI user must not approve their own run."""
     full = set(inspect.signature(payroll_run.fn).parameters)
     deployed = set(inspect.signature(payroll_run_deployed.fn).parameters)
-    assert deployed == full - {"payees"}
+    assert deployed == full - {"payees", "approved_by"}
 
 
 def test_the_payee_key_can_come_from_a_prefect_secret_block(monkeypatch: pytest.MonkeyPatch) -> None:
