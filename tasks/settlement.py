@@ -4,8 +4,9 @@ input, :func:`read_run_orders`).
 
 Each batch goes in exactly once: its ``outBatchNo`` derives from the orders it carries
 (lingong_payroll.keys), each send gets a fresh ``requestNo`` (kept across the core's own transport
-retries; the business key is what makes a second send harmless — docs/design.md), a lost answer is reconciled by querying the batch before anything is sent
-again (lingong_core.reconcile), and a refused batch creates nothing on the platform.
+retries; the business key is what makes a second send harmless — docs/design.md), a lost answer is
+reconciled by querying the batch before anything is sent again (lingong_core.reconcile), and a refused
+batch creates nothing on the platform.
 """
 
 from __future__ import annotations
