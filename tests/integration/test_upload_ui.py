@@ -18,7 +18,7 @@ from openpyxl import Workbook
 
 from lingong_cli.stack import Stack, upload_token
 from lingong_sandbox.people import team
-from tests.integration.stack_helpers import fund, read_run, wait_run
+from tests.integration.stack_helpers import fund, read_run, wait_run, wait_run_approving
 from tests.integration.test_ui import BROWSER_ARGS, CHROMIUM, pytestmark  # noqa: F401  (the same skips)
 
 
@@ -95,6 +95,8 @@ def test_an_operator_uploads_a_sheet_previews_it_masked_and_the_run_completes(
     run_id = UUID(re.search(r"/runs/flow-run/([0-9a-f-]{36})", href).group(1))  # type: ignore[union-attr]
     link.click()
     page.get_by_role("tab", name="Job Variables").wait_for()  # the run's page in the Prefect UI
+    # make up asks a second person to approve every payment (four-eyes): they approve it, and the run pays.
+    assert wait_run_approving(stack, run_id).state_name == "Completed"
     expect(page.get_by_text("Completed", exact=True).first).to_be_visible(timeout=180_000)
     _shot(page, tmp_path / "upload-run-completed.png")
 

@@ -438,17 +438,12 @@ def test_two_workers_share_one_platform_rate_limit_and_pay_everyone_once(tmp_pat
         runs = []
         for r in range(RUNS):
             rows = payroll(people[r * PAYEES_PER_RUN : (r + 1) * PAYEES_PER_RUN], r * PAYEES_PER_RUN)
-            sheet = tmp_path / f"payroll-{r}.csv"  # a file the workers read: people never go in as parameters
-            sheet.write_text(
-                "name,idCardNo,mobile,bankCardNo,amount\n"
-                + "".join(
-                    f"{x['name']},{x['id_card_no']},{x['mobile']},{x['bank_card_no']},{x['amount']}\n" for x in rows
-                ),
-                encoding="utf-8",
-            )
+            # the people go into the shared payee store (the database both workers use), never in as parameters
+            with Database(databases.lingong) as db:
+                ref = PayeeStore(db, key=s.payee_key).put_payroll(rows, source=f"it-{r}")
             params = {
                 "period": "2026-11",
-                "payroll_file": str(sheet),
+                "payroll_ref": ref,
                 "batch_ref": f"IT{r}",
                 "credentials_block": BLOCK,
             }
