@@ -84,9 +84,15 @@ class Gateway:
         body = json.dumps(envelope, ensure_ascii=False).encode("utf-8")
         async with self.gate:
             for attempt in range(5):
-                response = await self.http.post(
-                    self.url, content=body, headers={"Content-Type": "application/json; charset=utf-8"}
-                )
+                try:
+                    response = await self.http.post(
+                        self.url, content=body, headers={"Content-Type": "application/json; charset=utf-8"}
+                    )
+                except httpx.TransportError:  # a connection reset on a loaded machine: the same request again
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.1 * (attempt + 1))
+                    continue
                 if response.status_code != 429:
                     break
                 await asyncio.sleep(0.1 * (attempt + 1))

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lingong_core.client import AsyncLingongClient
@@ -94,7 +95,10 @@ async def onboard_bare(
     return out
 
 
-def start_sandbox(ctx: Context, *, time_scale: float = TIME_SCALE, seed: int = 0) -> SandboxProcess:
+def start_sandbox(
+    ctx: Context, *, time_scale: float = TIME_SCALE, seed: int = 0, onboard: Path | None = None
+) -> SandboxProcess:
+    """A sandbox process; ``onboard``: a CSV of people it onboards in-process before it serves (set-up)."""
     keys = ctx.pem_files()
     return SandboxProcess(
         merchant_public_key=keys["merchant_public"],
@@ -102,6 +106,7 @@ def start_sandbox(ctx: Context, *, time_scale: float = TIME_SCALE, seed: int = 0
         time_scale=time_scale,
         seed=seed,
         log=ctx.state / "sandbox.log",
+        onboard=onboard,
     )
 
 

@@ -48,6 +48,41 @@ def _profiled(path: Path | None, call: Callable[[], T]) -> T:
         profile.dump_stats(str(path))
 
 
+class _PeakSnapshots:
+    """tracemalloc while the flow runs, keeping the snapshot taken nearest its peak (sampled every 0.2 s):
+    where the flow process's memory is when it holds the most. Slows the process; for analysis only."""
+
+    def __init__(self, path: Path) -> None:
+        import threading
+        import tracemalloc
+
+        self.path, self.tracemalloc = path, tracemalloc
+        self.best: Any = None
+        self.best_size = 0
+        self.stop = threading.Event()
+        tracemalloc.start(1)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            current, _ = self.tracemalloc.get_traced_memory()
+            if current > self.best_size * 1.05:
+                self.best, self.best_size = self.tracemalloc.take_snapshot(), current
+                self.best_size = self.tracemalloc.get_traced_memory()[0]
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        _, peak = self.tracemalloc.get_traced_memory()
+        lines = [f"traced peak {peak / 2**20:.1f} MiB; snapshot at {self.best_size / 2**20:.1f} MiB"]
+        if self.best is not None:
+            for stat in self.best.statistics("lineno")[:40]:
+                lines.append(f"{stat.size / 2**20:8.2f} MiB {stat.count:9d} blocks  {stat.traceback}")
+        self.tracemalloc.stop()
+        self.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
 def onboarding(args: argparse.Namespace) -> dict[str, Any]:
     from lingong_payroll.files import read_payroll_file
 
@@ -63,7 +98,12 @@ def onboarding(args: argparse.Namespace) -> dict[str, Any]:
     ]
     t1 = time.perf_counter()
     people_ref = store_people(people, source="bench")
-    report = _profiled(args.profile, lambda: asyncio.run(onboard_freelancers(people_ref)))
+    report = _profiled(
+        args.profile,
+        lambda: asyncio.run(
+            onboard_freelancers(people_ref, concurrency=args.concurrency, precheck=not args.no_precheck)
+        ),
+    )
     flow_s = time.perf_counter() - t1
     states = Counter(str(r.state) for r in report.results)
     return {
@@ -82,6 +122,7 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
     imported = time.perf_counter() - t0
     t1 = time.perf_counter()
     c1 = time.process_time()
+    snapshots = _PeakSnapshots(args.tracemalloc) if args.tracemalloc else None
     report = _profiled(
         args.profile,
         lambda: asyncio.run(
@@ -95,6 +136,8 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
     )
     flow_s = time.perf_counter() - t1
     flow_cpu_s = time.process_time() - c1
+    if snapshots is not None:
+        snapshots.close()
     counts = {str(k): v for k, v in report.counts().items()}
     return {
         "import_s": imported,
@@ -119,6 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--wait-timeout", type=float, default=900.0)
     parser.add_argument("--profile", type=Path, default=None, help="run the flow under cProfile, stats to this file")
+    parser.add_argument("--concurrency", type=int, default=16, help="onboarding: people in flight")
+    parser.add_argument(
+        "--no-precheck", action="store_true", help="onboarding: no SFT0103 first (as payroll_run onboards new people)"
+    )
+    parser.add_argument(
+        "--tracemalloc", type=Path, default=None, help="trace allocations; the top lines near the peak to this file"
+    )
     args = parser.parse_args(argv)
     result: dict[str, Any]
     try:

@@ -16,6 +16,7 @@ cards, numeric amounts and a remark, and a 合计 row; saved by openpyxl (a norm
 from __future__ import annotations
 
 import io
+import os
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -87,10 +88,10 @@ def run(ctx: Context) -> list[Result]:
             wall_s=wall,
             calls=rows,
             peak_rss_mb=m.peak_rss_mb,
-            target=f"< {TARGET_S:g} s CPU for 10,000 rows",
-            met=cpu < TARGET_S if rows >= 10_000 else None,
-            note=f"best of {repeat}: {wall:.2f} s wall, {cpu:.2f} s CPU of this process (on a loaded machine the "
-            f"wall time measures the run queue); {len(data) // 1024} KiB workbook; structure + cells + hidden rows "
+            target=f"< {TARGET_S:g} s wall for 10,000 rows",
+            met=wall < TARGET_S if rows >= 10_000 else None,
+            note=f"best of {repeat}: {wall:.2f} s wall, {cpu:.2f} s CPU of this process, load average "
+            f"{os.getloadavg()[0]:.1f} on 2 cores; {len(data) // 1024} KiB workbook; structure + cells + hidden rows "
             f"+ validation of every line ({parsed.source}; 合计 checked)",
             details={"cpu_s": round(cpu, 3)},
         )

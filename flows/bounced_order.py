@@ -32,6 +32,7 @@ from lingong_payroll.outcomes import JournalUpdate
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import Outcome
 from tasks.bounces import consistent, repay_ref
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.notices import cell, publish_once, yuan
 from tasks.onboarding import Freelancer, OnboardingState, onboard_people, stored_people
 from tasks.payees import store_payroll
@@ -194,7 +195,7 @@ async def bounced_order(
     period: str | None = None,
     project_no: str | None = None,
     wait_timeout_seconds: float = 900.0,
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> BounceResult:
     """Record a bounced payment and tell the operator; once the card is fixed, pay the person again, once.
 
@@ -209,8 +210,9 @@ async def bounced_order(
         period: Period (yyyy-MM) of the re-payment; default: the period of the bounced order's payroll run.
         project_no: Project number (项目编号) of the re-payment, if any.
         wait_timeout_seconds: How long the re-payment waits for the platform to pay.
-        credentials_block: The name of a LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     logger = get_run_logger()
     order, tax_base_code = await read_order(order_no, out_order_no, credentials_block)
     journal = await record_outcomes([order], tax_base_code)

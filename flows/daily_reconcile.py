@@ -18,6 +18,7 @@ from prefect.events import emit_event
 from flows import DEFAULT_TAX_BASE_CODE
 from flows.reconcile import ReconcileReport, reconcile
 from lingong_core.timeutil import format_datetime, now
+from tasks.credentials import CredentialsParameter, credentials_name
 
 DIFFERENCE_EVENT = "lingong.reconcile.difference"
 #: The differences listed in the event's payload (the artifact has them all).
@@ -26,14 +27,15 @@ EVENT_DIFFERENCES = 20
 
 @flow(name="daily-reconcile", description="The ledger check of reconcile, every day; an event when anything differs.")
 async def daily_reconcile(
-    tax_base_code: str = DEFAULT_TAX_BASE_CODE, credentials_block: str | None = None
+    tax_base_code: str = DEFAULT_TAX_BASE_CODE, credentials_block: CredentialsParameter = None
 ) -> ReconcileReport:
     """Reconcile ``tax_base_code``'s ledger and orders with the run journal; emit an event on any difference.
 
     Args:
         tax_base_code: The service provider (服务商) whose account is checked, e.g. 2000064001.
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     report = await reconcile(tax_base_code, credentials_block)
     logger = get_run_logger()
     if report.clean:

@@ -25,6 +25,7 @@ from lingong_core.timeutil import SHANGHAI, now
 from lingong_payroll.orders import PlannedOrder
 from lingong_payroll.payees import Payee
 from lingong_payroll.report import PayrollReport
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.funding import RechargeResult
 from tasks.onboarding import Freelancer, store_people
 from tasks.payees import stored_payroll
@@ -44,7 +45,7 @@ async def end_to_end(
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     transfer_time: datetime | None = None,
     invoice: bool = True,
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> EndToEndReport:
     """Pay the payroll stored under ``payroll_ref`` for ``period`` from scratch: onboard, fund, pay, invoice.
 
@@ -56,8 +57,9 @@ async def end_to_end(
         transfer_time: When the enterprise's transfer to the recharge account happened (default: the 1st
             of the period's month, 09:00).
         invoice: Apply for the invoice once every order is final.
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     payees = stored_payroll(payroll_ref)
     people = [
         Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no) for p in payees

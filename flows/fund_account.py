@@ -19,6 +19,7 @@ from pydantic import Field
 from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.money import PositiveMoney
 from lingong_core.timeutil import ShanghaiDateTime, parse_datetime
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.funding import RechargeResult, recharge_key, sync_recharge, wait_recharge
 
 
@@ -31,7 +32,7 @@ async def fund_account(
     pay_channel_code: str = "3000003",
     wait: bool = True,
     timeout_seconds: float = 600.0,
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> RechargeResult:
     """Report ``amount`` transferred at ``recharge_time`` to ``tax_base_code``'s recharge account.
 
@@ -43,8 +44,9 @@ async def fund_account(
         pay_channel_code: The channel (3000001 Alipay, 3000002 WeChat, 3000003 CMB, 3000005 Ping An, 3000007 CIB).
         wait: Wait until the platform confirms the recharge.
         timeout_seconds: How long to wait for the confirmation.
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     out_order_no = recharge_key(tax_base_code, amount, recharge_time, reference)
     result = await sync_recharge(
         out_order_no,

@@ -13,6 +13,7 @@ import sys
 
 from prefect import flow, get_run_logger
 
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.invoice_results import InvoiceFacts, read_invoice
 from tasks.notices import cell, publish_once, yuan
 
@@ -37,15 +38,16 @@ def _markdown(facts: InvoiceFacts) -> str:
 async def invoice_result(
     apply_no: str = "",
     out_apply_no: str = "",
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> InvoiceFacts:
     """Read an invoice application from the platform and record its outcome.
 
     Args:
         apply_no: The platform's invoice application number (applyNo).
         out_apply_no: Or the merchant's application key (outApplyNo).
-        credentials_block: The name of a LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     facts = await read_invoice(apply_no, out_apply_no, credentials_block)
     await publish_once(f"invoice-{facts.apply_no}", _markdown(facts), "Invoice application")
     get_run_logger().info(

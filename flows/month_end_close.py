@@ -36,10 +36,13 @@ from lingong_payroll.month_close import (
     previous_month,
     totals,
 )
+from lingong_payroll.outcomes import bounced_since, bounced_since_note
 from lingong_store.documents import MonthFolder, default_root
 from tasks.artifacts import artifact_key
-from tasks.closing import read_invoices, read_ledger_since, read_orders, read_refunds
+from tasks.closing import read_invoices, read_ledger_since, read_refunds
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.receipts import fetch_certificates, fetch_receipts
+from tasks.settlement import lookup_orders
 
 
 @flow(
@@ -50,7 +53,7 @@ async def month_end_close(
     month: str | None = None,
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     storage_url: str | None = None,
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> MonthCloseReport:
     """Close ``month`` for ``tax_base_code``: fetch its documents, reconcile its books, summarise.
 
@@ -59,8 +62,9 @@ async def month_end_close(
         tax_base_code: The service provider (服务商) whose account is closed, e.g. 2000064001.
         storage_url: Where the documents go: a folder or any fsspec URL (s3://bucket/receipts …). Empty:
             LINGONG_DOCUMENTS_URL, or .state/receipts on the worker.
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     logger = get_run_logger()
     month = check_month(month) if month else previous_month()
     root = storage_url or default_root()
@@ -68,15 +72,15 @@ async def month_end_close(
 
     rows, balance = await read_ledger_since(tax_base_code, start, credentials_block)
     keys = month_order_keys(rows, month)
-    journal = Journal()
-    try:
-        recorded = [j for j in journal.orders(tax_base_code) if j.out_order_no in set(keys) or j.period == month]
-    finally:
-        journal.close()
-    orders = await read_orders(
-        sorted(set(keys) | {j.out_order_no for j in recorded}), credentials_block=credentials_block
-    )
-    by_key = {o.out_order_no: o for o in orders}
+    month_keys = set(keys)
+    with Journal() as journal:
+        recorded = [j for j in journal.orders(tax_base_code) if j.out_order_no in month_keys or j.period == month]
+        orders = await lookup_orders(
+            sorted(month_keys | {j.out_order_no for j in recorded}), credentials_block=credentials_block
+        )
+        by_key = {o.out_order_no: o for o in orders}
+        caught_up = bounced_since(recorded, by_key)
+        journal.record(caught_up)  # a bounce whose notification is late or lost: the journal learns it here
     paid_this_month = [by_key[k] for k in keys if k in by_key]
     refunded = [o.out_order_no for o in paid_this_month if o.status in REFUNDED]
 
@@ -98,6 +102,8 @@ async def month_end_close(
     )
     if not keys:
         report.notes.append("no payout left the account this month")
+    if note := bounced_since_note([r.out_order_no for r in caught_up]):
+        report.notes.append(note)
     if any(d.state == "pending" for d in certificates):
         report.notes.append("tax certificates still pending are issued after the month is over: run the close again")
     folder.save(report.markdown())

@@ -18,6 +18,8 @@ from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from pydantic import BaseModel, Field
 
 from flows import DEFAULT_TAX_BASE_CODE
+from lingong_payroll.report import Lines
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.onboarding import (
     Freelancer,
     OnboardingResult,
@@ -30,7 +32,8 @@ from tasks.onboarding import (
 
 class OnboardingReport(BaseModel):
     tax_base_code: str
-    results: list[OnboardingResult] = Field(default_factory=list)
+    # Lines: Prefect takes the subflow's returned report as one value instead of walking 10,000 results
+    results: Lines[OnboardingResult] = Field(default_factory=Lines)
 
     def count(self, state: OnboardingState) -> int:
         return sum(1 for r in self.results if r.state == state)
@@ -87,8 +90,9 @@ async def onboard_freelancers(
     chunk_size: int = 100,
     wait_for_signature: bool = True,
     signature_timeout_seconds: float = 300.0,
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
     publish: bool = True,
+    precheck: bool = True,
 ) -> OnboardingReport:
     """Onboard the people stored under ``people_ref`` with service provider ``tax_base_code``.
 
@@ -103,9 +107,13 @@ async def onboard_freelancers(
         chunk_size: People per task run.
         wait_for_signature: Wait until each contract is signed (8001 or SFT0106).
         signature_timeout_seconds: How long to wait for the signatures.
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
         publish: Publish the result table and summary as artifacts.
+        precheck: Ask first (SFT0103) whether each person is onboarded already, so a re-run costs one call per
+            person. ``payroll_run`` turns it off for the people the platform has just refused for want of
+            onboarding: for them the query is a wasted call (every later step is idempotent anyway).
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     unique = _unique(stored_people(people_ref))
     chunks = [unique[i : i + max(1, chunk_size)] for i in range(0, len(unique), max(1, chunk_size))]
     per_chunk = max(1, concurrency // max(1, min(len(chunks), 4)))
@@ -113,7 +121,7 @@ async def onboard_freelancers(
 
     async def run(chunk: list[Freelancer]) -> list[OnboardingResult]:
         async with gate:
-            return await onboard_people(chunk, tax_base_code, per_chunk, credentials_block)
+            return await onboard_people(chunk, tax_base_code, per_chunk, credentials_block, precheck)
 
     results = [r for chunk in await asyncio.gather(*(run(c) for c in chunks)) for r in chunk]
     signing = [r.contract_no for r in results if r.state == OnboardingState.SIGNING and r.contract_no]

@@ -29,7 +29,7 @@ from prefect.utilities.annotations import quote
 from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.money import fmt_yuan
 from lingong_payroll import outcomes
-from lingong_payroll.files import ParsedPayroll, validate_rows
+from lingong_payroll.files import ParsedPayroll, SheetReading, validate_rows
 from lingong_payroll.guard import decide
 from lingong_payroll.journal import Journal
 from lingong_payroll.keys import RunKey, check_batch_ref, check_period, check_ref
@@ -37,7 +37,7 @@ from lingong_payroll.orders import Check, PlannedOrder
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.plan import MAX_BATCH, PlannedBatch, plan_batches, plan_orders
 from lingong_payroll.projects import check_project_name, project_key
-from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
+from lingong_payroll.report import Lines, Outcome, PayeeLine, PayrollReport
 from tasks.approval import payroll_summary, require_approval
 from tasks.artifacts import publish_report
 from tasks.credentials import CredentialsParameter, credentials_name, load_settings
@@ -65,14 +65,18 @@ class PayrollRefusedError(ValueError):
 
 
 async def _load_payroll(
-    payees: Sequence[PayeeRow] | None, payroll_file: str | None, payroll_ref: str | None, skip_invalid: bool
+    payees: Sequence[PayeeRow] | None,
+    payroll_file: str | None,
+    payroll_ref: str | None,
+    skip_invalid: bool,
+    reading: SheetReading | None = None,
 ) -> ParsedPayroll:
     """The payroll from exactly one of: typed rows, a file the worker can read, a payee-store reference;
     validated, and refused (nothing paid) when invalid rows are not to be skipped."""
     if sum(map(bool, (payees, payroll_file, payroll_ref))) != 1:
         raise PayrollRefusedError("give one of payees, payroll_file or payroll_ref (exactly one)")
     if payroll_file:
-        parsed = read_payroll_location(payroll_file)
+        parsed = read_payroll_location(payroll_file, reading.options() if reading else None)
     elif payroll_ref:
         parsed = validate_rows((r.row, r.fields()) for r in stored_payroll(payroll_ref))
     else:
@@ -90,6 +94,7 @@ async def payroll_run(
     payees: list[PayeeRow] | None = None,
     payroll_file: str | None = None,
     payroll_ref: str | None = None,
+    reading: SheetReading | None = None,
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     project_no: str | None = None,
     project_name: str | None = None,
@@ -101,7 +106,7 @@ async def payroll_run(
     onboard_missing: bool = True,
     wait_timeout_seconds: float = 900.0,
     max_batch: int = MAX_BATCH,
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
     approved_by: str | None = None,
 ) -> PayrollReport:
     """Pay ``payees`` (or the rows of ``payroll_file``) for ``period`` through ``tax_base_code``.
@@ -112,6 +117,8 @@ async def payroll_run(
         payroll_file: Instead of payees: a .csv (UTF-8 or GB18030) or .xlsx file the worker can read (a path on
             shared storage, or an fsspec URL such as s3://… where that filesystem is installed).
         payroll_ref: Instead of payees: a payroll stored in the payee store (PR…), as the upload page stores it.
+        reading: How to read payroll_file when the defaults refuse it: which sheet, which amount column, the
+            per-line ceiling, hidden rows (the command line's --sheet, --amount-column, --max-amount, …).
         tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
         project_no: The project (SFT0703) the work was for, if any. Sent with the batches; no part of any key.
         project_name: Or the project by name: created once (SFT0703) and reused by every run naming it; each
@@ -125,16 +132,17 @@ async def payroll_run(
         onboard_missing: Verify, bind and sign up payees the platform does not know yet.
         wait_timeout_seconds: How long to wait for the platform to finish paying; a re-run picks up the rest.
         max_batch: Orders per settlement batch (the platform takes at most 1,000).
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
         approved_by: Approve in advance (``lingong payroll run --approve``): who. Not offered by the deployment;
             ignored for a deployment's run, which waits for a second person (tasks/approval.py).
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     logger = get_run_logger()
     # Typed rows go into the payee store first, and this run's stored parameters become masked.
     payees, payroll_ref = await hide_typed_payees(payees, payroll_file, payroll_ref)
     period, additional, label = check_period(period), check_ref(additional_ref), check_batch_ref(batch_ref) or ""
     project_name = check_project_name(project_name) if project_name else None
-    parsed = await _load_payroll(payees, payroll_file, payroll_ref, skip_invalid)
+    parsed = await _load_payroll(payees, payroll_file, payroll_ref, skip_invalid, reading)
     merchant_no = load_settings(credentials_block).merchant_no
     run = RunKey(merchant_no, tax_base_code, period, additional)
     planned = plan_orders(run, parsed.payees, parsed.rows)
@@ -148,7 +156,7 @@ async def payroll_run(
         dry_run=dry_run,
     )
     lines = {o.out_order_no: outcomes.line_of(o) for o in planned}
-    report.lines = list(lines.values())
+    report.lines = Lines(lines.values())  # one value to Prefect when the flow returns (not 100,000)
     for err_row in parsed.invalid_rows:
         reason = "; ".join(f"{e.column}: {e.reason}" for e in parsed.errors if e.row == err_row)
         report.lines.append(outcomes.invalid_line(err_row, reason))
@@ -216,9 +224,12 @@ async def payroll_run(
                     lines[key].outcome = Outcome.PENDING
                     lines[key].reason = f"would be onboarded first ({lines[key].reason})"
             would = to_pay + [by_key[k] for k in missing if onboard_missing]
+            # The people onboarded first are paid by the same run: the balance must cover them too (their fee as
+            # SFT0501 quoted it now, which the platform prices again once they are onboarded).
+            need = sum((o.amount + checks[o.out_order_no].service_amount for o in would), Decimal("0.00"))
             report.notes.append(
                 f"dry run: {len(would)} line(s) would be paid {fmt_yuan(sum((o.amount for o in would), Decimal(0)))}; "
-                f"balance needed {fmt_yuan(need)} (payouts + service fee of the lines priced now), available "
+                f"balance needed {fmt_yuan(need)} (payouts + service fee), available "
                 f"{fmt_yuan(available)}{' — NOT ENOUGH' if available < need else ''}; "
                 f"{len(verdict.held)} person(s) would be HELD; nothing was sent but reads"
             )
@@ -321,8 +332,9 @@ def _onboarder(
                 Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no),
             )
         people_ref = store_people(list(people.values()), source=f"payroll-run {run.token}")
+        # precheck off: these are people the platform has just refused for want of onboarding
         onboarding = await onboard_freelancers(
-            people_ref, tax_base_code, credentials_block=credentials_block, publish=False
+            people_ref, tax_base_code, credentials_block=credentials_block, publish=False, precheck=False
         )
         get_run_logger().info("onboarded %d of %d payees", len(people) - len(onboarding.refused), len(people))
         outcome = dict(zip(people, onboarding.results, strict=True))  # results keep the order given
@@ -469,6 +481,7 @@ async def payroll_run_deployed(
     period: str,
     payroll_file: str | None = None,
     payroll_ref: str | None = None,
+    reading: SheetReading | None = None,
     tax_base_code: str = DEFAULT_TAX_BASE_CODE,
     project_no: str | None = None,
     project_name: str | None = None,
@@ -491,6 +504,8 @@ async def payroll_run_deployed(
         payroll_file: A .csv (UTF-8 or GB18030) or .xlsx file the worker can read: a path on shared storage, or
             an fsspec URL such as s3://bucket/payroll.xlsx where that filesystem is installed.
         payroll_ref: Or a payroll stored in the payee store (PR…): the upload page stores one and starts this.
+        reading: How to read payroll_file when the defaults refuse it: which sheet (a workbook with two
+            payroll sheets), which amount column (应发 and 实发), the per-line ceiling, hidden rows.
         tax_base_code: The service provider (服务商) paying through, e.g. 2000064001.
         project_no: The project (SFT0703) the work was for, if any. Sent with the batches; no part of any key.
         project_name: Or the project by name: created once (SFT0703) and reused by every run naming it; each

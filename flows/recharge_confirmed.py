@@ -14,6 +14,7 @@ import sys
 
 from prefect import flow, get_run_logger
 
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.notices import cell, publish_once, yuan
 from tasks.recharge_results import RechargeFacts, read_recharge
 
@@ -42,15 +43,16 @@ def _markdown(facts: RechargeFacts) -> str:
 async def recharge_confirmed(
     out_order_no: str = "",
     order_no: str = "",
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> RechargeFacts:
     """Read a recharge order from the platform and record whether the money arrived.
 
     Args:
         out_order_no: The merchant's recharge order key (outOrderNo).
         order_no: Or the platform's recharge order number (orderNo).
-        credentials_block: The name of a LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     facts = await read_recharge(out_order_no, order_no, credentials_block)
     await publish_once(f"recharge-{facts.out_order_no}", _markdown(facts), "Recharge confirmation")
     get_run_logger().info("recharge %s (%s): %s %s", facts.out_order_no, facts.order_no, facts.amount, facts.status)

@@ -28,7 +28,8 @@ from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.money import fmt_yuan
 from lingong_payroll.journal import Journal, JournalOrder
 from lingong_payroll.orders import PlatformOrder
-from lingong_payroll.outcomes import NEVER_SENT
+from lingong_payroll.outcomes import bounced_since, bounced_since_note, recorded_vs_platform
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.reconciling import LedgerSnapshot, read_ledger
 from tasks.settlement import lookup_orders
 
@@ -46,6 +47,9 @@ class ReconcileReport(BaseModel):
     ledger_rows: int
     balance: Decimal
     differences: list[Difference] = Field(default_factory=list)
+    bounced_since: list[str] = Field(
+        default_factory=list, description="orders a run saw paid that the bank returned since (now recorded BOUNCED)"
+    )
 
     @property
     def clean(self) -> bool:
@@ -59,6 +63,8 @@ class ReconcileReport(BaseModel):
             f"- ledger rows: {self.ledger_rows}; balance {fmt_yuan(self.balance)}",
             f"- differences: **{len(self.differences)}**",
         ]
+        if self.bounced_since:
+            head += [f"- {bounced_since_note(self.bounced_since)}"]
         if self.differences:
             head += ["", "| kind | key | detail |", "|---|---|---|"]
             head += [f"| {d.kind} | {d.key} | {d.detail} |" for d in self.differences]
@@ -69,18 +75,9 @@ def compare(journal: list[JournalOrder], states: dict[str, PlatformOrder], ledge
     """Every difference between the runs' records, the platform's orders and its ledger."""
     diffs: list[Difference] = []
     recorded = {o.out_order_no: o for o in journal}
-    for key, mine in recorded.items():
-        theirs = states.get(key)
-        if theirs is None:
-            if mine.outcome in NEVER_SENT:  # put in the journal before sending, and not taken: nothing to match
-                continue
-            diffs.append(Difference(kind="missing on platform", key=key, detail=f"recorded {mine.outcome}"))
-            continue
-        if theirs.amount != mine.amount:
-            diffs.append(Difference(kind="amount", key=key, detail=f"recorded {mine.amount}, platform {theirs.amount}"))
-        expected = {"PAID": "SUCCESS", "FAILED": "FAILED", "BOUNCED": "BOUNCED"}.get(mine.outcome)
-        if expected and theirs.status != expected:
-            diffs.append(Difference(kind="state", key=key, detail=f"recorded {mine.outcome}, platform {theirs.status}"))
+    diffs += [
+        Difference(kind=kind, key=key, detail=detail) for kind, key, detail in recorded_vs_platform(journal, states)
+    ]
 
     moves: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     previous: Decimal | None = None
@@ -123,25 +120,25 @@ def compare(journal: list[JournalOrder], states: dict[str, PlatformOrder], ledge
 
 @flow(name="reconcile", description="Compare the platform's ledger and orders with what the runs recorded.")
 async def reconcile(
-    tax_base_code: str = DEFAULT_TAX_BASE_CODE, credentials_block: str | None = None
+    tax_base_code: str = DEFAULT_TAX_BASE_CODE, credentials_block: CredentialsParameter = None
 ) -> ReconcileReport:
     """Compare the run journal with the platform's orders and ledger; report every difference.
 
     Args:
         tax_base_code: The service provider's account to reconcile.
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
-    journal = Journal()
-    try:
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
+    with Journal() as journal:
         recorded = journal.orders(tax_base_code)
-    finally:
-        journal.close()
-    ledger = await read_ledger(tax_base_code, credentials_block)
-    keys = sorted(
-        {o.out_order_no for o in recorded}
-        | {line.out_ref_no for line in ledger.lines if line.change_type == "PAYOUT" and line.out_ref_no}
-    )
-    states = {s.out_order_no: s for s in await lookup_orders(keys, credentials_block=credentials_block)}
+        ledger = await read_ledger(tax_base_code, credentials_block)
+        keys = sorted(
+            {o.out_order_no for o in recorded}
+            | {line.out_ref_no for line in ledger.lines if line.change_type == "PAYOUT" and line.out_ref_no}
+        )
+        states = {s.out_order_no: s for s in await lookup_orders(keys, credentials_block=credentials_block)}
+        caught_up = bounced_since(recorded, states)
+        journal.record(caught_up)  # a bounce whose notification is late or lost: the journal learns it here
     report = ReconcileReport(
         tax_base_code=tax_base_code,
         journal_orders=len(recorded),
@@ -149,6 +146,7 @@ async def reconcile(
         ledger_rows=len(ledger.lines),
         balance=ledger.balance,
         differences=compare(recorded, states, ledger),
+        bounced_since=[r.out_order_no for r in caught_up],
     )
     await acreate_markdown_artifact(report.markdown(), key=f"reconcile-{tax_base_code}", description="Reconciliation")
     return report

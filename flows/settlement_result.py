@@ -15,10 +15,13 @@ import asyncio
 import sys
 
 from prefect import flow, get_run_logger
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lingong_payroll.orders import PlatformOrder
 from lingong_payroll.outcomes import JournalUpdate
+from tasks.artifacts import run_link
+from tasks.credentials import CredentialsParameter, credentials_name
+from tasks.links import placed_by
 from tasks.notices import cell, publish_once, yuan
 from tasks.settlement_results import BatchFacts, read_settlement, record_outcomes
 
@@ -27,6 +30,7 @@ class SettlementResult(BaseModel):
     batch: BatchFacts
     orders: list[PlatformOrder]
     journal: JournalUpdate
+    placed_by: str = Field("", description="The flow run that placed the batch, as a link to its page in the UI")
 
 
 def _markdown(result: SettlementResult) -> str:
@@ -45,10 +49,13 @@ def _markdown(result: SettlementResult) -> str:
             f"| {cell(o.fail_msg)} |"
             for o in result.orders
         ]
+    placed = f" — placed by the flow run {result.placed_by}" if result.placed_by else ""
     for run in result.journal.runs:
         counts = ", ".join(f"{k.lower()} {v} ({yuan(run.amounts[k])})" for k, v in sorted(run.counts.items()))
         state = "settled" if run.settled else "not settled yet"
-        lines += ["", f"Payroll run {run.run} ({run.period}): {state} — {counts}"]
+        lines += ["", f"Payroll run {run.run} ({run.period}){placed}: {state} — {counts}"]
+    if placed and not result.journal.runs:
+        lines += ["", f"Batch{placed}"]
     if result.journal.unknown:
         lines += ["", "Not submitted by a payroll run of this journal: " + ", ".join(result.journal.unknown)]
     return "\n".join(lines)
@@ -61,7 +68,7 @@ def _markdown(result: SettlementResult) -> str:
 async def settlement_result(
     batch_no: str,
     out_order_no: str = "",
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> SettlementResult:
     """Read a settlement batch (and the order notified) and record the final states in the run journal.
 
@@ -69,11 +76,18 @@ async def settlement_result(
         batch_no: The platform's batch number (batchNo).
         out_order_no: The order the notification was about (outOrderNo); every order is read once the
             batch is COMPLETED.
-        credentials_block: The name of a LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     settlement = await read_settlement(batch_no, out_order_no, credentials_block=credentials_block)
     journal = await record_outcomes(settlement.orders, settlement.batch.tax_base_code)
-    result = SettlementResult(batch=settlement.batch, orders=settlement.orders, journal=journal)
+    placed = placed_by(f"lingong.settlement.{settlement.batch.batch_no}")
+    result = SettlementResult(
+        batch=settlement.batch,
+        orders=settlement.orders,
+        journal=journal,
+        placed_by=run_link(placed.flow_run_id, placed.flow_run_name) if placed else "",
+    )
     await publish_once(f"settlement-{settlement.batch.batch_no}", _markdown(result), "Settlement batch (masked)")
     get_run_logger().info(
         "batch %s %s: %d journal rows updated, %d unchanged, %d unknown",

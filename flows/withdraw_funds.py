@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from decimal import Decimal
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import acreate_markdown_artifact
@@ -27,8 +28,9 @@ from lingong_payroll.withdrawals import (
     check_reference,
     withdraw_key,
 )
+from tasks.approval import ApprovalLine, PaymentSummary, require_approval
 from tasks.artifacts import artifact_key
-from tasks.credentials import load_settings
+from tasks.credentials import CredentialsParameter, credentials_name, load_settings
 from tasks.withdrawals import apply_withdrawal, available_and_frozen, bound_account, find_withdrawal, wait_withdrawal
 
 
@@ -41,7 +43,7 @@ async def withdraw_funds(
     remark: str | None = None,
     wait: bool = True,
     timeout_seconds: float = 600.0,
-    credentials_block: str | None = None,
+    credentials_block: CredentialsParameter = None,
 ) -> WithdrawalReport:
     """Withdraw ``amount`` from ``tax_base_code``'s account to a bound enterprise bank account.
 
@@ -54,8 +56,9 @@ async def withdraw_funds(
         remark: A remark for the platform (备注), at most 200 characters.
         wait: Wait until the bank answers (SUCCESS or FAILED).
         timeout_seconds: How long to wait; a re-run, or the 2001 notification, picks up the result.
-        credentials_block: A saved LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     logger = get_run_logger()
     value, reference = check_amount(amount), check_reference(reference)
     if remark is not None and len(remark) > 200:
@@ -80,6 +83,15 @@ async def withdraw_funds(
                 f"amount: {fmt_yuan(value)} asked, the account with {tax_base_code} has {fmt_yuan(available)} "
                 "available; nothing was withdrawn"
             )
+        # The four-eyes approval (tasks/approval.py) before SFT0412: money leaves only once someone approves.
+        approval = await require_approval(_summary(report, reference, available))
+        report.approval = approval.note
+        if not approval.approved:
+            logger.warning("withdrawal %s of %s: %s", key, fmt_yuan(value), approval.note)
+            await acreate_markdown_artifact(
+                report.markdown(), key=artifact_key(f"withdrawal-{key}"), description="Withdrawal"
+            )
+            return report
         state = await apply_withdrawal(key, tax_base_code, value, account.bind_no, remark, credentials_block)
     if wait and state.status not in ("SUCCESS", "FAILED"):
         state = await wait_withdrawal(key, state.withdraw_no, timeout_seconds, credentials_block)
@@ -90,6 +102,21 @@ async def withdraw_funds(
     )
     await acreate_markdown_artifact(report.markdown(), key=artifact_key(f"withdrawal-{key}"), description="Withdrawal")
     return report
+
+
+def _summary(report: WithdrawalReport, reference: str, available: Decimal) -> PaymentSummary:
+    """What the approver sees: the amount, the account it goes to (masked), the balance."""
+    line = ApprovalLine(
+        name=report.bank_name, bank_card_no=report.bank_acct_no, key=report.out_withdraw_no, amount=report.amount
+    )
+    return PaymentSummary(
+        kind="withdrawal",
+        title=f"withdrawal “{reference}” to {report.bank_name} {report.bank_acct_no}",
+        run=report.out_withdraw_no,
+        tax_base_code=report.tax_base_code,
+        balance=available,
+        lines=[line],
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - a thin command-line entry

@@ -18,6 +18,7 @@ from prefect.artifacts import acreate_markdown_artifact
 
 from lingong_payroll.withdrawals import WithdrawalRefusedError, WithdrawalReport
 from tasks.artifacts import artifact_key
+from tasks.credentials import CredentialsParameter, credentials_name
 from tasks.withdrawals import available_and_frozen, read_withdrawal
 
 
@@ -27,15 +28,16 @@ class WithdrawalFailedError(RuntimeError):
 
 @flow(name="withdrawal-result", description="Notification 2001: the bank's answer to a withdrawal, from the platform.")
 async def withdrawal_result(
-    withdraw_no: str = "", out_withdraw_no: str = "", credentials_block: str | None = None
+    withdraw_no: str = "", out_withdraw_no: str = "", credentials_block: CredentialsParameter = None
 ) -> WithdrawalReport:
     """Read a withdrawal from the platform and record whether the money reached the bank account.
 
     Args:
         withdraw_no: The platform's withdrawal number (withdrawNo).
         out_withdraw_no: Or the merchant's key for it (outWithdrawNo).
-        credentials_block: The name of a LingongCredentials block; empty: the worker's LINGONG_* variables.
+        credentials_block: A saved LingongCredentials Block, picked in the form (or its name); empty: LINGONG_*.
     """
+    credentials_block = credentials_name(credentials_block)  # tasks take the Block's name
     if not (withdraw_no or out_withdraw_no):
         raise WithdrawalRefusedError("withdraw_no: give withdraw_no or out_withdraw_no")
     state, tax_base_code = await read_withdrawal(withdraw_no, out_withdraw_no, credentials_block)

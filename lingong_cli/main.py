@@ -19,6 +19,7 @@ from . import demo as demo_cmd
 from . import followups as followups_cmd
 from . import keys as keys_cmd
 from . import limits as limits_cmd
+from . import marketing as marketing_cmd
 from . import notify as notify_cmd
 from . import payees as payees_cmd
 from . import payroll as payroll_cmd
@@ -38,6 +39,7 @@ app.add_typer(blocks_cmd.app, name="blocks")
 app.add_typer(followups_cmd.app, name="followups")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(limits_cmd.app, name="limits")
+app.add_typer(marketing_cmd.app, name="marketing")
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(payees_cmd.app, name="payees")
 app.add_typer(payroll_cmd.app, name="payroll")

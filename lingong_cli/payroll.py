@@ -13,14 +13,11 @@ INVALID), each listed with its reason. A dry run exits 0 or 4 the same way.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from .sheet_options import DEFAULT_MAX, AmountColumnOption, IncludeHiddenOption, MaxAmountOption, SheetOption
 
@@ -71,68 +68,41 @@ def run(
     ] = None,
 ) -> None:
     """Pay every line of FILE for PERIOD, each person no more than the file says; re-running pays nobody again."""
-    from lingong_core.errors import InputError, LingongError
-    from lingong_payroll.files import PayrollFileError, read_payroll_file
+    from lingong_payroll.files import ReadOptions
     from lingong_payroll.keys import check_batch_ref, check_period, check_ref
 
-    from .sheet_options import explained, read_options, say
+    from .runs import console, read_or_refuse, refuse_unanswerable_approval, run_and_report
+    from .sheet_options import read_options
 
-    console = Console(width=None if os.isatty(1) else 140)
-    try:
+    def prepare() -> ReadOptions:
         check_period(period)
         check_batch_ref(batch_ref)
         check_ref(additional, "--additional")
-        options = read_options(sheet, amount_column, max_amount, include_hidden_rows)
-        parsed = read_payroll_file(file, options)
-    except (InputError, PayrollFileError) as exc:
-        say(console, "refused", f"{exc}; nothing was paid")
-        raise typer.Exit(1) from None
-    say(console, "read", parsed.source + "".join(f"\n  {note}" for note in parsed.notes), style="bold")
-    if parsed.errors and not skip_invalid:
-        say(console, "refused", f"{len(parsed.invalid_rows)} invalid row(s); nothing was paid\n" + parsed.report())
-        raise typer.Exit(1)
+        return read_options(sheet, amount_column, max_amount, include_hidden_rows)
 
-    if not approve and not dry_run and os.environ.get("LINGONG_APPROVAL_THRESHOLD", "").strip():
-        from prefect.settings import get_current_settings
-
-        if not get_current_settings().api.url:  # a temporary server: nobody else could answer the approval
-            say(
-                console,
-                "refused",
-                "approval is asked (LINGONG_APPROVAL_THRESHOLD) but no PREFECT_API_URL is set, so "
-                "nobody could approve this run: pass --approve, or run against a Prefect server; nothing was paid",
-            )
-            raise typer.Exit(1)
+    out = console()
+    options = read_or_refuse(out, file, skip_invalid, prepare)
+    if not approve and not dry_run:
+        refuse_unanswerable_approval(out)
 
     from flows.payroll_run import PayrollRefusedError, payroll_run
-    from lingong_payroll.files import reading_options
 
-    try:
-        with reading_options(file, options), explained(PayrollRefusedError, PayrollFileError, LingongError):
-            report = asyncio.run(
-                payroll_run(
-                    period,
-                    payroll_file=str(file.resolve()),
-                    tax_base_code=tax_base_code,
-                    project_no=project,
-                    dry_run=dry_run,
-                    skip_invalid=skip_invalid,
-                    invoice=invoice,
-                    additional_ref=additional,
-                    batch_ref=batch_ref,
-                    wait_timeout_seconds=wait,
-                    approved_by=(approver or getpass.getuser()) if approve else None,
-                )
-            )
-    except (PayrollRefusedError, PayrollFileError) as exc:
-        say(console, "refused", str(exc))
-        raise typer.Exit(1) from None
-    except LingongError as exc:
-        say(console, "platform", f"{type(exc).__name__}: {exc}")
-        raise typer.Exit(2) from None
-    console.print(report.markdown(), markup=False)
-    if report.needs_operator:
-        console.print(f"[yellow]{len(report.needs_operator)} line(s) need you: see their reasons above[/]")
-        raise typer.Exit(4)
-    if not report.complete and not report.dry_run:
-        raise typer.Exit(3)
+    run_and_report(
+        out,
+        file,
+        options,
+        lambda: payroll_run(
+            period,
+            payroll_file=str(file.resolve()),
+            tax_base_code=tax_base_code,
+            project_no=project,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+            invoice=invoice,
+            additional_ref=additional,
+            batch_ref=batch_ref,
+            wait_timeout_seconds=wait,
+            approved_by=(approver or getpass.getuser()) if approve else None,
+        ),
+        (PayrollRefusedError,),
+    )

@@ -498,7 +498,7 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
         "followups",
         None,
         _lingong("followups", "serve"),
-        {**full_env, "PREFECT_RUNNER_POLL_FREQUENCY": "1"},
+        {**full_env, "LINGONG_FOLLOWUPS_POLL_SECONDS": "0.5"},
         lambda: _followups_served(config),
         120.0,
         say,

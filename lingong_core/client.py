@@ -27,8 +27,9 @@ from .masking import mask_mapping
 from .operations import is_write
 from .retry import RetryPolicy
 from .services import ServiceGroups
-from .signing import SignAlgorithm, load_private_key, load_public_key, verify_envelope
+from .signing import SignAlgorithm, load_private_key, load_public_key
 from .timeutil import Clock, now
+from .verify import NotificationVerifier
 
 log = logging.getLogger("lingong_core.client")
 
@@ -86,20 +87,31 @@ def _lost(exc: httpx.TransportError, call: PreparedCall) -> Exception:
     )
 
 
-_SSL_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
-
-
-def _ssl_context() -> ssl.SSLContext:
+class SSLContexts:
     """httpx's default verifying context, built once per CA setting rather than once per client.
 
-    Building one reads the whole CA bundle (tens of milliseconds), and a flow opens a client per task.
-    The key follows httpx's own choice: ``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, else certifi's bundle.
+    Building one reads the whole CA bundle (tens of milliseconds), and a flow opens a client per task, so the
+    clients share the process's :data:`SSL_CONTEXTS` unless given another. The key follows httpx's own choice:
+    ``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, else certifi's bundle.
     """
-    key = (os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None)
-    context = _SSL_CONTEXTS.get(key)
-    if context is None:
-        context = _SSL_CONTEXTS[key] = httpx.create_ssl_context()
-    return context
+
+    def __init__(self) -> None:
+        self._contexts: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+    def __len__(self) -> int:
+        return len(self._contexts)
+
+    def get(self) -> ssl.SSLContext:
+        """The context for the CA setting the environment names now."""
+        key = (os.environ.get("SSL_CERT_FILE") or None, os.environ.get("SSL_CERT_DIR") or None)
+        context = self._contexts.get(key)
+        if context is None:
+            context = self._contexts[key] = httpx.create_ssl_context()
+        return context
+
+
+#: The process's verifying contexts, shared by every client that is not given its own.
+SSL_CONTEXTS = SSLContexts()
 
 
 def _gateway_url(http: httpx.Client | httpx.AsyncClient) -> httpx.URL:
@@ -143,6 +155,8 @@ class _Base:
         self.merchant_no = merchant_no
         self.sign_algorithm = SignAlgorithm(sign_algorithm)
         self.platform_public_key = _public(platform_public_key)
+        key = self.platform_public_key
+        self._verifier = None if key is None else NotificationVerifier(key, self.sign_algorithm)
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self._builder = RequestBuilder(merchant_no, _private(private_key), self.sign_algorithm, clock)
@@ -165,12 +179,13 @@ class _Base:
         return call
 
     def verify_notification(self, envelope: Mapping[str, Any]) -> None:
-        """Verify a notification's signature with the platform public key (contract §6)."""
-        if self.platform_public_key is None:
+        """Verify a notification's signature with the platform public key (contract §6), by the one verifier
+        (:class:`~lingong_core.verify.NotificationVerifier`) the receiver checks deliveries with."""
+        if self._verifier is None:
             from .errors import ConfigurationError
 
             raise ConfigurationError("the platform public key is needed to verify notifications")
-        verify_envelope(envelope, self.platform_public_key, self.sign_algorithm)
+        self._verifier.authenticate(envelope)
 
 
 class LingongClient(_Base, ServiceGroups["LingongClient"]):
@@ -178,6 +193,7 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
 
     Typed service methods hang off it per menu group: ``client.recharge.sync(...)`` (see :mod:`.services`).
     ``limiter`` (a :class:`Limiter`) is asked before every attempt, retries included; none by default.
+    ``ssl_contexts`` (an :class:`SSLContexts`) gives the verifying context; the process's :data:`SSL_CONTEXTS` if none.
     """
 
     def __init__(
@@ -189,6 +205,7 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
         *,
         transport: httpx.BaseTransport | None = None,
         limiter: Limiter | None = None,
+        ssl_contexts: SSLContexts | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
@@ -198,7 +215,7 @@ class LingongClient(_Base, ServiceGroups["LingongClient"]):
             timeout=self.timeout,
             transport=transport,
             headers=_HEADERS,
-            verify=_ssl_context() if transport is None else True,
+            verify=(SSL_CONTEXTS if ssl_contexts is None else ssl_contexts).get() if transport is None else True,
         )
         self._gateway_url = _gateway_url(self._http)
         self._attach_services(self)
@@ -248,6 +265,7 @@ class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
         transport: httpx.AsyncBaseTransport | None = None,
         max_connections: int = 100,
         limiter: AsyncLimiter | None = None,
+        ssl_contexts: SSLContexts | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(base_url, merchant_no, private_key, platform_public_key, **kwargs)
@@ -257,7 +275,7 @@ class AsyncLingongClient(_Base, ServiceGroups["AsyncLingongClient"]):
             timeout=self.timeout,
             transport=transport,
             headers=_HEADERS,
-            verify=_ssl_context() if transport is None else True,
+            verify=(SSL_CONTEXTS if ssl_contexts is None else ssl_contexts).get() if transport is None else True,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
         )
         self._gateway_url = _gateway_url(self._http)

@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from .errors import ConfigurationError, SignatureError
 
 __all__ = [
+    "PRIVATE_KEYS",
+    "PrivateKeyCache",
     "SignAlgorithm",
     "generate_key_pair",
     "load_private_key",
@@ -128,29 +130,56 @@ def _pem_bytes(data: str | bytes, kind: str) -> bytes:
     return ("-----BEGIN " + kind + "-----\n" + "\n".join(lines) + "\n-----END " + kind + "-----\n").encode()
 
 
-# Keys loaded before, by the SHA-256 of their PEM: loading checks the key's consistency, which costs tens of
-# milliseconds, and every task that opens a client loads the same key again. Key objects are immutable.
-_PRIVATE_KEYS: dict[bytes, rsa.RSAPrivateKey] = {}
-_PRIVATE_KEYS_MAX = 16
+class PrivateKeyCache:
+    """Private keys loaded before, by the SHA-256 of their PEM, at most ``maximum`` of them (oldest out first).
+
+    Loading a key checks its consistency, which costs tens of milliseconds, and every task that opens a client
+    loads the same key again; key objects are immutable, so one may be shared. :func:`load_private_key` uses
+    the process's one cache (:data:`PRIVATE_KEYS`); a caller that wants keys of its own passes another.
+    """
+
+    def __init__(self, maximum: int = 16) -> None:
+        if maximum < 1:
+            raise ConfigurationError(f"maximum: must be at least 1 (got {maximum})")
+        self.maximum = maximum
+        self._keys: dict[bytes, rsa.RSAPrivateKey] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"PrivateKeyCache({len(self._keys)} of {self.maximum})"  # never the keys themselves
+
+    def load(self, data: str | bytes) -> rsa.RSAPrivateKey:
+        """An RSA private key from PEM (PKCS#1 or PKCS#8) or a bare base64 PKCS#8 body."""
+        try:
+            pem = _pem_bytes(data, "PRIVATE KEY")
+            digest = hashlib.sha256(pem).digest()
+            cached = self._keys.get(digest)
+            if cached is not None:
+                return cached
+            key = serialization.load_pem_private_key(pem, password=None)
+        except (ValueError, TypeError, UnicodeError) as exc:
+            raise ConfigurationError("private key is not an unencrypted RSA key in PEM (PKCS#1 or PKCS#8)") from exc
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ConfigurationError("private key is not an RSA key")
+        if len(self._keys) >= self.maximum:
+            self._keys.pop(next(iter(self._keys)), None)
+        self._keys[digest] = key
+        return key
+
+    def clear(self) -> None:
+        self._keys.clear()
 
 
-def load_private_key(data: str | bytes) -> rsa.RSAPrivateKey:
-    """An RSA private key from PEM (PKCS#1 or PKCS#8) or a bare base64 PKCS#8 body."""
-    try:
-        pem = _pem_bytes(data, "PRIVATE KEY")
-        digest = hashlib.sha256(pem).digest()
-        cached = _PRIVATE_KEYS.get(digest)
-        if cached is not None:
-            return cached
-        key = serialization.load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError, UnicodeError) as exc:
-        raise ConfigurationError("private key is not an unencrypted RSA key in PEM (PKCS#1 or PKCS#8)") from exc
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigurationError("private key is not an RSA key")
-    if len(_PRIVATE_KEYS) >= _PRIVATE_KEYS_MAX:
-        _PRIVATE_KEYS.pop(next(iter(_PRIVATE_KEYS)), None)
-    _PRIVATE_KEYS[digest] = key
-    return key
+#: The process's cache of loaded private keys (what :func:`load_private_key` uses).
+PRIVATE_KEYS = PrivateKeyCache()
+
+
+def load_private_key(data: str | bytes, cache: PrivateKeyCache | None = None) -> rsa.RSAPrivateKey:
+    """An RSA private key from PEM (PKCS#1 or PKCS#8) or a bare base64 PKCS#8 body, through ``cache``
+    (the process's :data:`PRIVATE_KEYS` by default)."""
+    return (PRIVATE_KEYS if cache is None else cache).load(data)
 
 
 def load_public_key(data: str | bytes) -> rsa.RSAPublicKey:

@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lingong_core.errors import InputError
 from lingong_core.money import fmt_yuan
@@ -125,6 +125,44 @@ class ReadOptions:
     amount_column: str | None = None  # --amount-column: which header is the amount, when two could be
     max_amount: Decimal | None = DEFAULT_MAX_AMOUNT  # --max-amount: the per-line ceiling (None: none)
     include_hidden_rows: bool = False  # --include-hidden-rows: pay hidden (filtered) rows too
+
+
+class SheetReading(BaseModel):
+    """The same choices as a deployment's form offers them (the ``reading`` parameter of ``payroll_run`` and
+    ``marketing_payout``), for a file read by a worker, where no command line gave them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sheet: str | None = Field(
+        None,
+        description="The workbook's sheet to pay, when several visible sheets hold a payroll (--sheet).",
+        examples=["十一月"],
+    )
+    amount_column: str | None = Field(
+        None,
+        description="The header of the amount column, when two could be meant (--amount-column).",
+        examples=["实发金额"],
+    )
+    max_amount: str = Field(
+        f"{DEFAULT_MAX_AMOUNT}",
+        description="Refuse a file with a line above this many yuan: guards against a pasted column (--max-amount).",
+        pattern=r"^\d{1,10}(\.\d{1,2})?$",
+        examples=[f"{DEFAULT_MAX_AMOUNT}"],
+    )
+    include_hidden_rows: bool = Field(
+        False,
+        description="Pay hidden (filtered) rows too; otherwise a hidden row refuses the file (--include-hidden-rows).",
+    )
+
+    def options(self) -> ReadOptions:
+        from lingong_core.money import to_money
+
+        return ReadOptions(
+            sheet=self.sheet or None,
+            amount_column=self.amount_column or None,
+            max_amount=to_money(self.max_amount, field="reading.max_amount", allow_zero=False),
+            include_hidden_rows=self.include_hidden_rows,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,30 +608,28 @@ def parse_workbook(
     return parsed
 
 
-def parse_xlsx(data: bytes, options: ReadOptions | None = None, *, filename: str = "the .xlsx file") -> ParsedPayroll:
+def _parse_book(
+    opener: Callable[[bytes], Workbook], data: bytes, options: ReadOptions | None, filename: str, kind: str
+) -> ParsedPayroll:
+    """Open a workbook with ``opener`` and parse it; the reader's own failures become one clear line."""
     try:
-        book = open_xlsx(data)
+        book = opener(data)
     except WorkbookError as exc:
-        raise PayrollFileError(f"cannot read the .xlsx file: {exc}") from None
+        raise PayrollFileError(f"cannot read the {kind} file: {exc}") from None
     try:
         return parse_workbook(book, options, filename=filename)
     except WorkbookError as exc:
-        raise PayrollFileError(f"cannot read the .xlsx file: {exc}") from None
+        raise PayrollFileError(f"cannot read the {kind} file: {exc}") from None
     finally:
         book.close()
+
+
+def parse_xlsx(data: bytes, options: ReadOptions | None = None, *, filename: str = "the .xlsx file") -> ParsedPayroll:
+    return _parse_book(open_xlsx, data, options, filename, ".xlsx")
 
 
 def parse_xls(data: bytes, options: ReadOptions | None = None, *, filename: str = "the .xls file") -> ParsedPayroll:
-    try:
-        book = open_xls(data)
-    except WorkbookError as exc:
-        raise PayrollFileError(f"cannot read the .xls file: {exc}") from None
-    try:
-        return parse_workbook(book, options, filename=filename)
-    except WorkbookError as exc:
-        raise PayrollFileError(f"cannot read the .xls file: {exc}") from None
-    finally:
-        book.close()
+    return _parse_book(open_xls, data, options, filename, ".xls")
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -629,13 +665,18 @@ def read_payroll_file(path: str | Path, options: ReadOptions | None = None) -> P
         raise PayrollFileError(f"{path}: {exc.strerror}") from None
     if size > MAX_BYTES:
         raise PayrollFileError(f"{path.name}: larger than {MAX_BYTES // (1024 * 1024)} MB")
-    data = path.read_bytes()
-    suffix = path.suffix.lower()
+    return parse_payroll_bytes(path.read_bytes(), path.name, options)
+
+
+def parse_payroll_bytes(data: bytes, name: str, options: ReadOptions | None = None) -> ParsedPayroll:
+    """A payroll file's bytes, by what they are (a zip is .xlsx, an OLE2 file .xls) or else by ``name``'s
+    suffix; anything else is read as text (CSV, Excel's "Unicode text")."""
+    suffix = Path(name).suffix.lower()
     if data[:2] == b"PK" or suffix in (".xlsx", ".xlsm"):
-        return parse_xlsx(data, options, filename=path.name)
+        return parse_xlsx(data, options, filename=name)
     if data[:8] == _OLE2 or suffix == ".xls":
-        return parse_xls(data, options, filename=path.name)
-    return parse_csv(data, options, source=path.name)
+        return parse_xls(data, options, filename=name)
+    return parse_csv(data, options, source=name)
 
 
 def map_headers(headers: Sequence[Any]) -> dict[str, int]:

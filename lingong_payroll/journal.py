@@ -145,8 +145,20 @@ class Journal:
             },
         )
         with self.db.begin() as conn:
+            # Compiled once and handed to the driver's executemany: SQLAlchemy's own executemany builds each
+            # row's parameters through the compiler (~0.3 ms a row: 3 s for the 30,000 rows of a 10,000-payee
+            # run). The statement's constants (the rank table, "") are the compiler's own parameters.
+            compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+            constants = compiled.params
             # sorted: two runs upserting overlapping keys take the row locks in one order, never deadlock
-            conn.execute(statement, [latest[key] for key in sorted(latest)])
+            ordered = [latest[key] for key in sorted(latest)]
+            params: list[Any]
+            if compiled.positional:
+                names = compiled.positiontup or []
+                params = [tuple(row[n] if n in row else constants[n] for n in names) for row in ordered]
+            else:
+                params = [{**constants, **row} for row in ordered]
+            conn.exec_driver_sql(str(compiled), params)
 
     def orders(self, tax_base_code: str | None = None) -> list[JournalOrder]:
         """Every order recorded (of one tax base), by ``outOrderNo``."""

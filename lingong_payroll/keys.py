@@ -18,6 +18,10 @@ what lets a task retry, a re-run or an edited file reach the same keys (docs/des
   line's key as it was; two identical lines stay two distinct keys, the same two on every run.
   Format: ``PO`` + yyyyMM + person (10) + line digest (12) = 30 characters.
 - **batch** (``outBatchNo``): the run and the sorted set of order keys it carries.
+- **marketing** (营销金, ``flows/marketing_payout.py``): the same identity plus the platform's ``campaignNo``
+  (:attr:`RunKey.campaign_no`), so a campaign's payout for a period is a run of its own, exactly once per
+  person like a payroll; its keys start ``MO`` (orders) and ``MB`` (batches) instead of ``PO`` and ``PB``.
+  A run without a campaign keeps the token it always had.
 
 The ``requestNo`` of a write is *not* derived: the platform replays the stored answer to a repeated
 requestNo for 24 hours, so a batch refused for a short balance or an unbound card would be refused
@@ -32,14 +36,14 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from lingong_core.errors import InputError
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 REF_RE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
-ORDER_RE = re.compile(r"^PO\d{6}[0-9A-F]{22}$")
+ORDER_RE = re.compile(r"^[PM]O\d{6}[0-9A-F]{22}$")
 PERSON = slice(8, 18)  # where the person token sits in an outOrderNo
 
 
@@ -78,10 +82,23 @@ class RunKey:
     tax_base_code: str
     period: str
     additional_ref: str = ""
+    campaign_no: str = ""  # a marketing campaign's payout (SFT1101's campaignNo); "" for a payroll
+    _token: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # every key digests the token: computed once, not per order
+        parts = [self.merchant_no, self.tax_base_code, self.period, self.additional_ref]
+        if self.campaign_no:  # a payroll's token is unchanged: its keys must stay what they always were
+            parts += ["campaign", self.campaign_no]
+        object.__setattr__(self, "_token", _digest("run", *parts, size=10))
 
     @property
     def token(self) -> str:
-        return _digest("run", self.merchant_no, self.tax_base_code, self.period, self.additional_ref, size=10)
+        return self._token
+
+    @property
+    def prefix(self) -> str:
+        """The keys' first letter: ``P`` for a payroll, ``M`` for a marketing campaign's payout."""
+        return "M" if self.campaign_no else "P"
 
     @property
     def compact_period(self) -> str:
@@ -89,21 +106,24 @@ class RunKey:
 
     @property
     def label(self) -> str:
-        extra = f" · additional {self.additional_ref}" if self.additional_ref else " · regular payroll"
-        return f"{self.period} · {self.tax_base_code}{extra}"
+        extra = f" · additional {self.additional_ref}" if self.additional_ref else ""
+        if self.campaign_no:
+            return f"{self.period} · {self.tax_base_code} · campaign {self.campaign_no}{extra}"
+        return f"{self.period} · {self.tax_base_code}{extra or ' · regular payroll'}"
 
     def person(self, id_card_no: str) -> str:
         """The person's token in this run (10 hex characters): who an order read back from the platform paid."""
         return _digest("person", self.token, normalise_id(id_card_no), size=10)
 
-    def order_no(self, id_card_no: str, amount: Decimal, occurrence: int) -> str:
-        """``outOrderNo`` of the ``occurrence``-th line (from 1) of this person with this amount. 30 chars."""
+    def order_no(self, id_card_no: str, amount: Decimal, occurrence: int, person: str | None = None) -> str:
+        """``outOrderNo`` of the ``occurrence``-th line (from 1) of this person with this amount. 30 chars.
+        ``person``: :meth:`person` of the same ID number, when the caller has it already (one digest less)."""
         line = _digest("order", self.token, normalise_id(id_card_no), f"{amount:.2f}", str(occurrence), size=12)
-        return f"PO{self.compact_period}{self.person(id_card_no)}{line}"
+        return f"{self.prefix}O{self.compact_period}{person or self.person(id_card_no)}{line}"
 
     def batch_no(self, order_nos: Iterable[str]) -> str:
         """``outBatchNo`` for a batch carrying exactly these orders."""
-        return f"PB{self.compact_period}{_digest('batch', self.token, *sorted(order_nos))}"
+        return f"{self.prefix}B{self.compact_period}{_digest('batch', self.token, *sorted(order_nos))}"
 
     def invoice_apply_no(self, batch_nos: Iterable[str]) -> str:
         return f"PI{self.compact_period}{_digest('invoice', self.token, *sorted(batch_nos))}"

@@ -21,6 +21,8 @@ from lingong_core.money import fmt_yuan
 from lingong_core.timeutil import SHANGHAI, now, to_shanghai
 
 from .journal import JournalOrder
+from .orders import PlatformOrder
+from .outcomes import recorded_vs_platform
 
 ZERO = Decimal("0.00")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -75,17 +77,6 @@ class LedgerRow(BaseModel):
     change_time: datetime
     ref_no: str = ""
     out_ref_no: str = ""
-
-
-class OrderFact(BaseModel):
-    out_order_no: str
-    order_no: str
-    out_batch_no: str
-    batch_no: str
-    amount: Decimal
-    service_amount: Decimal
-    status: str
-    fail_msg: str = ""
 
 
 class RefundFact(BaseModel):
@@ -247,7 +238,7 @@ def compare_month(
     rows: Sequence[LedgerRow],
     balance: Decimal,
     journal: Iterable[JournalOrder],
-    orders: Iterable[OrderFact],
+    orders: Iterable[PlatformOrder],
     refunds: Iterable[RefundFact],
 ) -> list[Difference]:
     """Every difference the close finds; ``rows`` is the ledger from the month's first day to now."""
@@ -257,16 +248,10 @@ def compare_month(
     recorded = {j.out_order_no: j for j in journal}
 
     # The runs' records against the platform's orders.
-    for key, mine in recorded.items():
-        theirs = states.get(key)
-        if theirs is None:
-            diffs.append(Difference(kind="missing on platform", key=key, detail=f"a run recorded it {mine.outcome}"))
-            continue
-        if theirs.amount != mine.amount:
-            diffs.append(Difference(kind="amount", key=key, detail=f"recorded {mine.amount}, platform {theirs.amount}"))
-        expected = {"PAID": "SUCCESS", "FAILED": "FAILED", "BOUNCED": "BOUNCED"}.get(mine.outcome)
-        if expected and theirs.status != expected:
-            diffs.append(Difference(kind="state", key=key, detail=f"recorded {mine.outcome}, platform {theirs.status}"))
+    diffs += [
+        Difference(kind=kind, key=key, detail=detail)
+        for kind, key, detail in recorded_vs_platform(recorded.values(), states)
+    ]
     for key in keys:
         if key not in recorded:
             diffs.append(Difference(kind="unrecorded payout", key=key, detail="paid this month; no run recorded it"))
@@ -358,7 +343,7 @@ def compare_month(
     return diffs
 
 
-def order_counts(orders: Iterable[OrderFact], keys: Iterable[str]) -> dict[str, int]:
+def order_counts(orders: Iterable[PlatformOrder], keys: Iterable[str]) -> dict[str, int]:
     wanted = set(keys)
     counts: dict[str, int] = defaultdict(int)
     for o in orders:

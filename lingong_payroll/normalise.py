@@ -103,10 +103,23 @@ def _looks_like_identifier(digits: str, shown: str) -> None:
         raise InputError("amount", "looks like a bank card number, not an amount", mask_card(digits))
 
 
+#: Beyond any amount and any identifier (a card has at most 19 digits): refused before Decimal arithmetic,
+#: whose 28 digits a quantize to the fen of such a value would exceed (InvalidOperation, not a message).
+TOO_LARGE = Decimal(10) ** 20
+
+
+def _refuse_too_large(amount: Decimal, shown: str) -> None:
+    if abs(amount) >= TOO_LARGE:
+        raise InputError("amount", "is far too large to be an amount of yuan", shown.strip()[:40])
+
+
 def _from_number(value: float | int | Decimal) -> Decimal:
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         raise InputError("amount", "must be a finite number", repr(value))
     exact = Decimal(value)  # a float's exact binary value: no rounding hides here
+    if not exact.is_finite():
+        raise InputError("amount", "must be a finite number", str(value)[:40])
+    _refuse_too_large(exact, str(value))
     fen = exact.quantize(CENT, rounding=ROUND_HALF_EVEN)
     if abs(exact - fen) > FEN_TOLERANCE:
         shown = repr(value) if isinstance(value, float) else str(value)
@@ -138,6 +151,7 @@ def _from_text(raw: str) -> Decimal:
         amount = Decimal(match["sign"] + match["int"].replace(",", "") + (match["frac"] or ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only decimal digits
         raise InputError("amount", "must be a number of yuan such as 1234.50", raw.strip()[:40]) from None
+    _refuse_too_large(amount, raw)
     if amount != amount.quantize(CENT):
         raise InputError("amount", "must have at most 2 decimal places (fen)", text[:40])
     return amount.quantize(CENT)

@@ -9,14 +9,17 @@ journal records, is decided here:
 - :func:`apply_state` — an order's state on the platform (PAID, FAILED, BOUNCED, PENDING; CONFLICT when the
   platform holds this key for another amount);
 - :func:`hold` / :func:`held_line` — the guard's HELD verdict on a person's lines (and on a person the
-  platform paid in this run whom this payroll no longer lists);
-- :func:`intent_rows`, :func:`journal_rows`, :func:`journal_changed`, :func:`run_states` — the journal.
+  platform paid in this run whom this payroll no longer lists); :func:`apply_verdict` — the whole verdict
+  onto a run's lines at once (``flows/marketing_payout.py``);
+- :func:`intent_rows`, :func:`journal_rows`, :func:`journal_changed`, :func:`run_states` — the journal;
+- :func:`recorded_vs_platform`, :func:`bounced_since` — the journal against the platform (reconcile, the
+  month-end close).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -25,7 +28,7 @@ from pydantic import BaseModel, Field
 from lingong_core.masking import mask_card, mask_id, mask_name
 from lingong_core.money import fmt_yuan
 
-from .guard import PersonDecision
+from .guard import GuardResult, PersonDecision
 from .journal import JournalOrder
 from .keys import RunKey
 from .orders import FINAL_STATUS, Check, PlannedOrder, PlatformOrder
@@ -39,6 +42,8 @@ SUBMITTED = "SUBMITTED"
 #: run stopped between the journal and SFT0502).
 NEVER_SENT = frozenset({SUBMITTING, "REFUSED"})
 USED_WITHOUT_ORDER = "the platform reports the key used but has no order"
+#: The platform's state each final journal outcome stands for.
+_PLATFORM_STATE = {outcome: status for status, outcome in FINAL_STATUS.items()}
 
 _UNEXPLAINED = {
     Outcome.BOUNCED: "paid, then returned by the bank (退票); the amount and fee were refunded — "
@@ -130,6 +135,37 @@ def held_line(decision: PersonDecision, run: RunKey) -> PayeeLine:
         outcome=Outcome.HELD,
         reason=decision.reason(how_to_pay_on_purpose(run)),
     )
+
+
+def apply_verdict(
+    verdict: GuardResult, found: Iterable[PlatformOrder], lines: dict[str, PayeeLine], run: RunKey
+) -> tuple[dict[str, PlatformOrder], list[PayeeLine], list[str]]:
+    """The guard's verdict onto a run's lines (outOrderNo → line): each line with an order on the platform
+    takes its state, the held person's other lines are HELD. Returns the orders found for these lines, the
+    lines to add for held people this run has no line of its own left for, and the notes for the report."""
+    earlier = {o.out_order_no: o for o in found if o.out_order_no in lines}
+    for key, order in earlier.items():
+        apply_state(lines[key], order, earlier=True)
+    extra: list[PayeeLine] = []
+    for decision in verdict.held:
+        unpaid = [line.out_order_no for line in decision.lines if line.out_order_no not in earlier]
+        for key in unpaid:
+            hold(lines[key], decision, run)
+        if not unpaid:
+            extra.append(held_line(decision, run))
+    notes = []
+    if verdict.absent:
+        money = sum((d.paid + d.in_flight for d in verdict.absent), Decimal(0))
+        notes.append(
+            f"{len(verdict.absent)} person(s) already paid in this run have no line in this list "
+            f"({fmt_yuan(money)}); nothing paid to them"
+        )
+    if verdict.unattributed:
+        notes.append(
+            f"{len(verdict.unattributed)} order(s) in this run's batches carry keys not made by this version; "
+            "not counted by the guard"
+        )
+    return earlier, extra, notes
 
 
 def _row(run: RunKey, line: PayeeLine, outcome: str, out_batch_no: str = "") -> JournalOrder:
@@ -243,3 +279,53 @@ def run_states(rows: Iterable[JournalOrder], wanted: set[str]) -> list[RunState]
             )
         )
     return states
+
+
+def _bounced_since(mine: JournalOrder, theirs: PlatformOrder) -> bool:
+    return mine.outcome == "PAID" and theirs.status == "BOUNCED"
+
+
+def recorded_vs_platform(
+    recorded: Iterable[JournalOrder], states: Mapping[str, PlatformOrder]
+) -> list[tuple[str, str, str]]:
+    """Each recorded order against the platform's: (kind, outOrderNo, detail) for one missing, of another
+    amount, or in another state.
+
+    A bounce is the one change the platform makes to a paid order after its run is over, so an order the run
+    recorded PAID that the platform holds BOUNCED is not a disagreement: the journal is behind (the bounce
+    notification 5001 has not reached the receiver yet, or was lost); :func:`bounced_since` catches it up.
+    """
+    out: list[tuple[str, str, str]] = []
+    for mine in recorded:
+        key = mine.out_order_no
+        theirs = states.get(key)
+        if theirs is None:
+            if mine.outcome not in NEVER_SENT:  # put in the journal before sending, and not taken: nothing to match
+                out.append(("missing on platform", key, f"a run recorded it {mine.outcome}"))
+            continue
+        if theirs.amount != mine.amount:
+            out.append(("amount", key, f"recorded {mine.amount}, platform {theirs.amount}"))
+        expected = _PLATFORM_STATE.get(mine.outcome)
+        if expected and theirs.status != expected and not _bounced_since(mine, theirs):
+            out.append(("state", key, f"recorded {mine.outcome}, platform {theirs.status}"))
+    return out
+
+
+def bounced_since(recorded: Iterable[JournalOrder], states: Mapping[str, PlatformOrder]) -> list[JournalOrder]:
+    """The journal's rows, moved forward to BOUNCED, of orders its runs saw paid and the bank returned since."""
+    return [
+        replace(mine, outcome="BOUNCED")
+        for mine in recorded
+        if (theirs := states.get(mine.out_order_no)) is not None and _bounced_since(mine, theirs)
+    ]
+
+
+def bounced_since_note(keys: Sequence[str]) -> str | None:
+    """The operator's line about payments (outOrderNos) the bank returned after their run reported them paid."""
+    if not keys:
+        return None
+    return (
+        f"{len(keys)} order(s) paid by a run were returned by the bank (退票) since: {', '.join(keys)}; the "
+        "amount and fee were refunded, and the journal now records them BOUNCED — the bounced-order deployment "
+        "pays each again, once, after the card is fixed"
+    )

@@ -32,11 +32,10 @@ def plan_orders(run: RunKey, payees: Sequence[Payee], rows: Sequence[int] | None
     that person's lines with the same amount (lingong_payroll.keys)."""
     rows = list(rows) if rows is not None else list(range(1, len(payees) + 1))
     occ = occurrences([(p.id_card_no, p.amount) for p in payees])
+    persons = [run.person(p.id_card_no) for p in payees]
     return [
-        PlannedOrder(
-            out_order_no=run.order_no(p.id_card_no, p.amount, n), person=run.person(p.id_card_no), row=r, payee=p
-        )
-        for p, n, r in zip(payees, occ, rows, strict=True)
+        PlannedOrder(out_order_no=run.order_no(p.id_card_no, p.amount, n, who), person=who, row=r, payee=p)
+        for p, n, r, who in zip(payees, occ, rows, persons, strict=True)
     ]
 
 

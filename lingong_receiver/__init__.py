@@ -18,12 +18,14 @@ Importing this package does not import Prefect; the default emitter imports it o
 
 from __future__ import annotations
 
+from lingong_core.verify import NotificationRejected
+
 from .events import EmitError, Emitter, EmitUnavailableError, EventSpec, PrefectEmitter, build_event
 from .kinds import resource_id
 from .service import Outcome, Receiver
 from .states import Kind
 from .store import NotificationRecord, StateRecord, Store
-from .verify import NotificationRejected, VerifiedNotification, verify_notification
+from .verify import VerifiedNotification, verify_notification
 
 __all__ = [
     "EmitError",

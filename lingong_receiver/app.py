@@ -26,8 +26,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from lingong_core.verify import MAX_BODY_BYTES, NotificationRejected
+
 from .service import Receiver
-from .verify import MAX_BODY_BYTES, NotificationRejected
 
 __all__ = ["create_app", "create_app_from_env"]
 

@@ -16,7 +16,13 @@ notifyType  event (by the state reported)           resource (``prefect.resource
 A state the table does not name gives ``lingong.<kind>.<state in lower case>``, so nothing is dropped.
 
 The resource also carries the labels ``lingong.notify-no``, ``lingong.notify-type`` and
-``lingong.merchant-no``. The payload is the bizModel's fields with personal data masked
+``lingong.merchant-no``. The flow run that placed what a notification is about (the payroll run whose
+batch it is, the onboarding that generated the contract; :mod:`lingong_store.links`) is a related
+resource ``prefect.flow-run.<id>`` (role ``flow-run``, ``lingong.placed-by`` saying what it did), so the
+event's page in the UI links to the run. An 8001 also carries ``lingong.onboarding-run`` (that onboarding
+run's id, or empty) and ``lingong.signing-group`` (``onboarding-<run id>``, or ``contract-<resource>`` for
+a contract no lingong onboarding generated): the contract-signed trigger runs once per group.
+The payload is the bizModel's fields with personal data masked
 (:func:`lingong_core.masking.mask_mapping`; free text scrubbed), amounts as two-place decimal strings
 (``"200021.00"``, so a deployment parameter never meets a float), and times as ``yyyy-MM-dd HH:mm:ss``.
 Identifiers (``batchNo``, ``outOrderNo``, …) are passed through untouched so that triggers can use them.
@@ -31,7 +37,7 @@ the same id; Prefect's server stores an event id once and its triggers skip an i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -41,6 +47,7 @@ from lingong_core.masking import mask_mapping
 from lingong_core.money import to_money
 from lingong_core.operations import NOTIFICATION_TYPES
 from lingong_core.timeutil import format_datetime, parse_datetime
+from lingong_store.links import RunLink
 
 from .kinds import AMOUNT_FIELDS, TIME_FIELDS, describe
 from .store import NotificationRecord
@@ -179,8 +186,8 @@ def event_name(notify_type: str, biz: Mapping[str, Any]) -> str:
     return name
 
 
-def build_event(record: NotificationRecord) -> EventSpec:
-    """The Prefect event for a recorded notification (pure)."""
+def build_event(record: NotificationRecord, links: Sequence[RunLink] = ()) -> EventSpec:
+    """The Prefect event for a recorded notification (pure); ``links``: the runs that placed what it is about."""
     subject = describe(record.notify_type, record.biz)
     title = NOTIFICATION_TYPES.get(record.notify_type, ("", record.notify_type))[1]
     resource = {
@@ -195,6 +202,21 @@ def build_event(record: NotificationRecord) -> EventSpec:
         # The order that completes its batch says so: a trigger can then start one run per batch, not per order.
         resource["lingong.batch-status"] = batch_status
     related = [{"prefect.resource.id": rid, "prefect.resource.role": role} for rid, role in subject.related]
+    for run_id in dict.fromkeys(link.flow_run_id for link in links):
+        link = next(x for x in links if x.flow_run_id == run_id)
+        related.append(
+            {
+                "prefect.resource.id": f"prefect.flow-run.{run_id}",
+                "prefect.resource.role": "flow-run",
+                **({"prefect.resource.name": link.flow_run_name} if link.flow_run_name else {}),
+                "lingong.placed-by": link.role,  # what the run did: payroll-run (the batch), onboarding (the contract)
+            }
+        )
+    if record.notify_type == "8001":
+        # One contract-signed run per onboarding batch: the trigger runs once per signing group (prefect.yaml).
+        batch = next((x.group_id for x in links if x.role == "onboarding" and x.group_id), "")
+        resource["lingong.onboarding-run"] = batch
+        resource["lingong.signing-group"] = f"onboarding-{batch}" if batch else f"contract-{subject.resource_id}"
     return EventSpec(
         event=event_name(record.notify_type, record.biz),
         resource=resource,

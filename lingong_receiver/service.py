@@ -20,10 +20,13 @@ from lingong_core.masking import scrub
 from lingong_core.signing import SignAlgorithm
 from lingong_core.timeutil import Clock
 from lingong_core.timeutil import now as shanghai_now
+from lingong_core.verify import DEFAULT_TOLERANCE, NotificationRejected
+from lingong_store.links import RunLink, RunLinks
 
 from .events import Emitter, EmitUnavailableError, build_event
-from .store import Recorded, Store
-from .verify import DEFAULT_TOLERANCE, NotificationRejected, verify_notification
+from .kinds import describe
+from .store import NotificationRecord, Recorded, Store
+from .verify import verify_notification
 
 __all__ = ["Outcome", "Receiver"]
 
@@ -64,6 +67,7 @@ class Receiver:
         sign_algorithm: SignAlgorithm = SignAlgorithm.SHA256_WITH_RSA,
         clock: Clock = shanghai_now,
         tolerance: timedelta = DEFAULT_TOLERANCE,
+        links: RunLinks | None = None,
     ) -> None:
         if not merchant_no:
             raise ValueError("merchant_no is required")
@@ -74,6 +78,7 @@ class Receiver:
         self.sign_algorithm = SignAlgorithm(sign_algorithm)
         self.clock = clock
         self.tolerance = tolerance
+        self.links = links  # which flow run placed what (lingong_store.links): the events relate to it
         self._emit_lock = threading.Lock()
 
     def handle(self, body: bytes | str) -> Outcome:
@@ -118,7 +123,7 @@ class Receiver:
             if record is None or record.emitted:
                 return _Emit.ALREADY
             try:
-                self.emitter(build_event(record))
+                self.emitter(build_event(record, self._links(record)))
             except Exception as exc:
                 level = logging.INFO if isinstance(exc, EmitUnavailableError) else logging.WARNING
                 log.log(level, "event for notification %s not emitted (kept, will retry): %s", notify_no, exc)
@@ -126,6 +131,17 @@ class Receiver:
                 return _Emit.FAILED
             self.store.mark_emitted(notify_no, at=self.clock())
             return _Emit.EMITTED
+
+    def _links(self, record: NotificationRecord) -> list[RunLink]:
+        """The runs that placed what the notification is about; none when unknown or unreadable."""
+        if self.links is None:
+            return []
+        try:
+            subject = describe(record.notify_type, record.biz)
+            return self.links.find([subject.resource_id, *(rid for rid, _ in subject.related)])
+        except Exception as exc:  # a link is a convenience: the event goes out without it
+            log.warning("notification %s: the runs it relates to not read: %s", record.notify_no, scrub(str(exc)))
+            return []
 
     def flush_pending(self, limit: int | None = None) -> int:
         """Emit pending events, oldest first, stopping at the first failure; return how many were emitted."""

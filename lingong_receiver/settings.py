@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from lingong_core.errors import ConfigurationError
 from lingong_core.signing import load_public_key
 from lingong_core.timeutil import Clock
 from lingong_core.timeutil import now as shanghai_now
+from lingong_store.db import DATABASE_URL_ENV, Database, database_url
+from lingong_store.links import RunLinks
 
 from .events import Emitter, PrefectEmitter
 from .service import Receiver
@@ -59,8 +62,13 @@ def build_receiver(
             "the platform's public key, which verifies notifications"
         )
     public_key = load_public_key(pem)
+    store = Store(db if db is not None else receiver.db)
+    # Which run placed a batch or generated a contract: in the project's database when one is configured
+    # (the flows write there, tasks/links.py), else beside the receiver's own records.
+    links = RunLinks(Database(database_url()) if os.environ.get(DATABASE_URL_ENV) else store.db)
     return Receiver(
-        Store(db if db is not None else receiver.db),
+        store,
+        links=links,
         merchant_no=lingong.merchant_no,
         platform_public_key=public_key,
         emitter=emitter if emitter is not None else PrefectEmitter(),

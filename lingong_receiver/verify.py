@@ -1,10 +1,10 @@
-"""Verify one notification delivery (contract §6): parse, check, authenticate, check freshness.
+"""Verify one notification delivery (contract §6): the core's check, then what the notification is about.
 
-Pure, in the manner of stripe's webhook check: the body bytes, our merchant number, the platform's
-public key and the current time go in; a :class:`VerifiedNotification` comes out, or a
-:class:`NotificationRejected` carrying the HTTP status and a message that says what was wrong.
-
-The checks run in this order, so that only an authentic envelope has its business content read:
+Pure: the body bytes, our merchant number, the platform's public key and the current time go in; a
+:class:`VerifiedNotification` comes out, or a :class:`NotificationRejected` carrying the HTTP status and a
+message that says what was wrong. Parsing, the envelope's fields, the merchant, the signature, the freshness
+and the bizModel's JSON are checked by :class:`lingong_core.verify.NotificationVerifier` (the same code
+``client.notification.parse`` authenticates with), in this order:
 
 ====  ======================================================================================
 400   the body is not a JSON object of text fields, or a field is missing or ill-formed
@@ -13,6 +13,8 @@ The checks run in this order, so that only an authentic envelope has its busines
 408   ``timestamp`` is more than the tolerance (300 s) away from our clock, either way
 400   ``bizModel`` is not a JSON object, or a field the receiver relies on is missing or ill-formed
 ====  ======================================================================================
+
+The last row's second half is this module's: :func:`~lingong_receiver.kinds.describe` reads the subject.
 """
 
 from __future__ import annotations
@@ -24,35 +26,13 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from lingong_core import jsoncodec
-from lingong_core.errors import InputError, SignatureError
-from lingong_core.signing import SignAlgorithm, verify_envelope
-from lingong_core.timeutil import parse_timestamp, to_shanghai
+from lingong_core.errors import InputError
+from lingong_core.signing import SignAlgorithm
+from lingong_core.verify import DEFAULT_TOLERANCE, NotificationRejected, NotificationVerifier
 
 from .kinds import Subject, describe
 
-__all__ = [
-    "DEFAULT_TOLERANCE",
-    "MAX_BODY_BYTES",
-    "NotificationRejected",
-    "VerifiedNotification",
-    "verify_notification",
-]
-
-DEFAULT_TOLERANCE = timedelta(seconds=300)
-MAX_BODY_BYTES = 1_048_576
-VERSION = "2.0"
-TEXT_FIELDS = ("notifyNo", "merchantNo", "version", "timestamp", "bizModel", "sign")
-MAX_NOTIFY_NO_LENGTH = 64
-
-
-class NotificationRejected(Exception):
-    """A delivery the receiver refuses. ``status`` is the HTTP status to answer; ``message`` says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"[{status}] {message}")
-        self.status = status
-        self.message = message
+__all__ = ["VerifiedNotification", "verify_notification"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,82 +54,6 @@ class VerifiedNotification:
         return self.subject.resource_id
 
 
-def _bad(message: str) -> NotificationRejected:
-    return NotificationRejected(400, message)
-
-
-def _parse_envelope(body: bytes | str) -> dict[str, Any]:
-    if isinstance(body, bytes):
-        if len(body) > MAX_BODY_BYTES:
-            raise NotificationRejected(413, f"body is larger than {MAX_BODY_BYTES} bytes")
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            raise _bad("body is not UTF-8 text") from None
-    else:
-        text = body
-    if not text.strip():
-        raise _bad("body is empty; expected the notification as a JSON object")
-    try:
-        envelope = jsoncodec.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise _bad(f"body is not JSON: {str(exc)[:80]}") from None
-    if not isinstance(envelope, dict):
-        raise _bad(f"body must be a JSON object, not {_json_type(envelope)}")
-    for name, value in envelope.items():
-        # JSON may escape half a surrogate pair (\ud800): such text cannot even be signed or stored.
-        if not _is_unicode(name) or (isinstance(value, str) and not _is_unicode(value)):
-            shown = name.encode("utf-8", "replace").decode("utf-8")[:40]
-            raise _bad(f"{shown} is not valid Unicode text (a lone surrogate)")
-    return envelope
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _check_envelope(envelope: Mapping[str, Any]) -> tuple[str, str]:
-    """Field presence and types; returns (notifyNo, notifyType)."""
-    notify_type = envelope.get("notifyType")
-    if notify_type is None or notify_type == "":
-        raise _bad("notifyType is required")
-    if isinstance(notify_type, int) and not isinstance(notify_type, bool):
-        notify_type = str(notify_type)  # a Java platform may send the code as a number; it signs the same
-    if not isinstance(notify_type, str):
-        raise _bad(f"notifyType must be a string, not {_json_type(notify_type)}")
-    for name in TEXT_FIELDS:
-        value = envelope.get(name)
-        if value is None or value == "":
-            raise _bad(f"{name} is required")
-        if not isinstance(value, str):
-            hint = " (the JSON text of the business model, not an object)" if name == "bizModel" else ""
-            raise _bad(f"{name} must be a string{hint}, not {_json_type(value)}")
-    notify_no = envelope["notifyNo"]
-    if len(notify_no) > MAX_NOTIFY_NO_LENGTH or not notify_no.isprintable():
-        raise _bad(f"notifyNo must be at most {MAX_NOTIFY_NO_LENGTH} printable characters")
-    if envelope["version"] != VERSION:
-        raise _bad(f"version must be {VERSION} (got {envelope['version'][:20]!r})")
-    return notify_no, notify_type
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    return "a number"
-
-
 def verify_notification(
     body: bytes | str,
     *,
@@ -160,47 +64,21 @@ def verify_notification(
     tolerance: timedelta = DEFAULT_TOLERANCE,
 ) -> VerifiedNotification:
     """Parse and verify one delivery's body; raise :class:`NotificationRejected` with the status to answer."""
-    envelope = _parse_envelope(body)
-    notify_no, notify_type = _check_envelope(envelope)
+    authentic = NotificationVerifier(public_key, algorithm).verify(
+        body, merchant_no=merchant_no, now=now, tolerance=tolerance
+    )
     try:
-        sent_at = parse_timestamp(envelope["timestamp"])
+        subject = describe(authentic.notify_type, authentic.biz)
     except InputError as exc:
-        raise _bad(str(exc)) from None
-
-    if envelope["merchantNo"] != merchant_no:
-        raise NotificationRejected(403, f"merchantNo {envelope['merchantNo'][:32]!r} is not this receiver's merchant")
-    try:
-        verify_envelope(envelope, public_key, algorithm)
-    except SignatureError as exc:
-        raise NotificationRejected(401, f"{exc.msg} with the platform public key ({algorithm.value})") from None
-    skew = to_shanghai(now) - sent_at
-    if abs(skew) > tolerance:
-        direction = "old" if skew > timedelta(0) else "ahead of our clock"
-        raise NotificationRejected(
-            408,
-            f"timestamp {envelope['timestamp']} is {int(abs(skew).total_seconds())} s {direction}; "
-            f"at most {int(tolerance.total_seconds())} s is accepted",
-        )
-
-    biz_text: str = envelope["bizModel"]
-    try:
-        biz = jsoncodec.loads(biz_text)
-    except (ValueError, RecursionError) as exc:
-        raise _bad(f"bizModel is not JSON text: {str(exc)[:80]}") from None
-    if not isinstance(biz, dict):
-        raise _bad(f"bizModel must be the JSON text of an object, not of {_json_type(biz)}")
-    try:
-        subject = describe(notify_type, biz)
-    except InputError as exc:
-        raise _bad(str(exc)) from None
+        raise NotificationRejected(400, str(exc)) from None
     return VerifiedNotification(
-        notify_no=notify_no,
-        notify_type=notify_type,
-        merchant_no=envelope["merchantNo"],
-        version=envelope["version"],
-        timestamp=envelope["timestamp"],
-        sign=envelope["sign"],
-        biz_text=biz_text,
-        biz=biz,
+        notify_no=authentic.notify_no,
+        notify_type=authentic.notify_type,
+        merchant_no=authentic.merchant_no,
+        version=authentic.version,
+        timestamp=authentic.timestamp,
+        sign=authentic.sign,
+        biz_text=authentic.biz_text,
+        biz=authentic.biz,
         subject=subject,
     )

@@ -17,6 +17,8 @@ on what it decides about, so concurrent writers of the same key queue there as t
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,6 +71,32 @@ def _driver(url: URL) -> URL:
     return url
 
 
+def _use_wal(cursor: Any) -> None:
+    """Put the database file in WAL mode (it stays so: a later connection finds it there and changes nothing).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once, without waiting out
+    the busy timeout, when another connection is opening the same new file: two processes, or threads, that
+    open a new database together (a worker and the receiver starting at once; a test's four writers) would
+    have one of them fail. So the switch is tried again, briefly, for as long as the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            mode = str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+            if mode == "memory" or mode == "wal":  # an in-memory database has no WAL to switch to
+                return
+            mode = str(cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]).lower()
+            if mode == "wal":
+                return
+            problem = f"the journal mode stayed {mode!r}"
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            problem = str(exc)
+        if time.monotonic() >= deadline:
+            raise sqlite3.OperationalError(f"could not switch the database to WAL mode: {problem}")
+        time.sleep(0.01)
+
+
 class Database:
     """One database: its engine, its connection pool, and transactions that behave alike on SQLite and
     PostgreSQL. Each store creates the tables of its own ``MetaData`` with :meth:`create_all`."""
@@ -110,9 +138,9 @@ class Database:
             # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see "begin" below).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            _use_wal(cursor)
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 

@@ -16,6 +16,17 @@ from prefect.artifacts import (
 from lingong_payroll.report import PayrollReport
 
 
+def run_link(flow_run_id: str, name: str = "") -> str:
+    """A markdown link to a flow run's page in the Prefect UI (its name, else its id); the plain name or id when
+    the UI's address is not known. Prefect 3.9 serves its UI under ``/v2``."""
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    ui = str(settings.ui_url or "").rstrip("/")
+    label = name or flow_run_id[:8]
+    return f"[{label}]({ui}/v2/runs/flow-run/{flow_run_id})" if ui and "://" in ui else label
+
+
 def artifact_key(text: str) -> str:
     """Artifact keys may hold only lowercase letters, digits and dashes."""
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:100] or "lingong"

@@ -4,16 +4,16 @@ the month (SFT0606). Reads only: safe to retry, one task per kind of record (not
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from prefect import task
 
-from lingong_core.errors import NotFoundError
-from lingong_payroll.month_close import InvoiceFact, LedgerRow, OrderFact, RefundFact
+from lingong_core.models.refund import RefundOrder
+from lingong_payroll.month_close import InvoiceFact, LedgerRow, RefundFact
 
+from .calls import fan_out, found_or_none
 from .common import PLATFORM_TASK, open_client, retry_if_busy
 
 PAGE = 1000
@@ -47,48 +47,30 @@ async def read_refunds(
 ) -> list[RefundFact]:
     """Refunds since ``start`` (SFT0801); those of ``out_order_nos`` read again one by one (SFT0802)."""
     wanted = set(out_order_nos)
-    gate = asyncio.Semaphore(8)
     async with open_client(credentials_block) as client:
         listed = [
             r async for r in client.refund.orders.iter(tax_base_code=tax_base_code, start_time=start, page_size=PAGE)
         ]
-
-        async def detail(refund_no: str) -> RefundFact | None:
-            async with gate:
-                try:
-                    d = await client.refund.detail(refund_no=refund_no)
-                except NotFoundError:
-                    return None
-            return RefundFact(
-                refund_no=d.refund_no,
-                out_order_no=d.out_order_no,
-                order_no=d.order_no,
-                amount=d.amount,
-                service_amount=d.service_amount,
-                refund_type=str(d.refund_type),
-                status=str(d.status),
-                refund_time=d.refund_time,
-            )
-
-        details = {
-            f.refund_no: f
-            for f in await asyncio.gather(*(detail(r.refund_no) for r in listed if r.out_order_no in wanted))
-            if f is not None
-        }
-    return [
-        details.get(r.refund_no)
-        or RefundFact(
-            refund_no=r.refund_no,
-            out_order_no=r.out_order_no,
-            order_no=r.order_no,
-            amount=r.amount,
-            service_amount=r.service_amount,
-            refund_type=str(r.refund_type),
-            status=str(r.status),
-            refund_time=r.refund_time,
+        confirmed = await fan_out(
+            lambda r: found_or_none(client.refund.detail(refund_no=r.refund_no)),
+            [r for r in listed if r.out_order_no in wanted],
+            concurrency=8,
         )
-        for r in listed
-    ]
+    details = {d.refund_no: d for d in confirmed if d is not None}
+    return [_refund(details.get(r.refund_no) or r) for r in listed]
+
+
+def _refund(r: RefundOrder) -> RefundFact:
+    return RefundFact(
+        refund_no=r.refund_no,
+        out_order_no=r.out_order_no,
+        order_no=r.order_no,
+        amount=r.amount,
+        service_amount=r.service_amount,
+        refund_type=str(r.refund_type),
+        status=str(r.status),
+        refund_time=r.refund_time,
+    )
 
 
 @task(name="read-invoices", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
@@ -104,32 +86,3 @@ async def read_invoices(
             )
         ]
     return [InvoiceFact(apply_no=a.apply_no, amount=a.amount, status=str(a.status)) for a in found]
-
-
-@task(name="read-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
-async def read_orders(
-    out_order_nos: Sequence[str], concurrency: int = 16, credentials_block: str | None = None
-) -> list[OrderFact]:
-    """SFT0505 for each order; orders the platform does not know are left out."""
-    gate = asyncio.Semaphore(concurrency)
-    async with open_client(credentials_block) as client:
-
-        async def one(key: str) -> OrderFact | None:
-            async with gate:
-                try:
-                    o = await client.settlement.order(out_order_no=key)
-                except NotFoundError:
-                    return None
-            return OrderFact(
-                out_order_no=o.out_order_no,
-                order_no=o.order_no,
-                out_batch_no=o.out_batch_no,
-                batch_no=o.batch_no,
-                amount=o.amount,
-                service_amount=o.service_amount,
-                status=str(o.status),
-                fail_msg=o.fail_msg or "",
-            )
-
-        found = await asyncio.gather(*(one(k) for k in out_order_nos))
-    return [o for o in found if o is not None]

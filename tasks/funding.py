@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import datetime
 from decimal import Decimal
 
 from prefect import task
 from pydantic import BaseModel
 
-from lingong_core.errors import NotFoundError
 from lingong_core.models.common import RechargeStatus
 from lingong_core.models.recharge import RechargeOrder
-from lingong_core.reconcile import submit_once
 from lingong_core.timeutil import format_datetime
 
-from .common import PLATFORM_TASK, Nudge, open_client, retry_if_busy
+from .calls import found_or_none, poll_until, write_once
+from .common import PLATFORM_TASK, open_client, retry_if_busy
+from .links import link_this_run
 
 
 class RechargeResult(BaseModel):
@@ -50,15 +49,8 @@ async def sync_recharge(
 ) -> RechargeResult:
     """Report a transfer to the recharge account (SFT0404), exactly once per ``out_order_no``."""
     async with open_client(credentials_block) as client:
-
-        async def lookup() -> RechargeOrder | None:
-            try:
-                return await client.recharge.query(out_order_no=out_order_no)
-            except NotFoundError:
-                return None
-
-        async def write() -> RechargeOrder | None:
-            await client.recharge.sync(
+        order = await write_once(
+            lambda: client.recharge.sync(
                 out_order_no=out_order_no,
                 tax_base_code=tax_base_code,
                 amount=amount,
@@ -66,13 +58,14 @@ async def sync_recharge(
                 pay_channel_code=pay_channel_code,
                 recharge_time=recharge_time,
                 remark=remark,
-            )
-            return await lookup()
-
-        order = await submit_once(write, lookup)
-        if order is None:
-            raise NotFoundError(f"recharge {out_order_no} accepted but not found", api_code="SFT0403")
-        return _result(order)
+            ),
+            lambda: found_or_none(client.recharge.query(out_order_no=out_order_no)),
+            what=f"recharge {out_order_no}",
+            api_code="SFT0403",
+        )
+    # Its 1001 names the run that reported it (tasks/links.py).
+    link_this_run({f"lingong.recharge.{out_order_no}": out_order_no}, role="fund-account")
+    return _result(order)
 
 
 @task(name="wait-recharge", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
@@ -86,18 +79,17 @@ async def wait_recharge(
 
     A recharge notification (1001) recorded by the receiver ends a pause between polls early.
     """
-    delay, deadline = 0.05, time.monotonic() + timeout_seconds
-    nudge = Nudge()
-    try:
-        async with open_client(credentials_block) as client:
-            while True:
-                order = await client.recharge.query(out_order_no=out_order_no)
-                if order.status in (RechargeStatus.SUCCESS, RechargeStatus.FAILED) or time.monotonic() > deadline:
-                    return _result(order)
-                await nudge.pause(delay, [f"lingong.recharge.{out_order_no}"], {"SUCCESS", "FAILED"})
-                delay = min(delay * 2, max_poll_seconds)
-    finally:
-        nudge.close()
+    async with open_client(credentials_block) as client:
+        order = await poll_until(
+            lambda: client.recharge.query(out_order_no=out_order_no),
+            lambda o: o.status in (RechargeStatus.SUCCESS, RechargeStatus.FAILED),
+            timeout_seconds=timeout_seconds,
+            watch=lambda _: [f"lingong.recharge.{out_order_no}"],
+            final={"SUCCESS", "FAILED"},
+            max_delay=max_poll_seconds,
+            factor=2,
+        )
+    return _result(order)
 
 
 def recharge_key(tax_base_code: str, amount: Decimal, recharge_time: datetime, ref: str | None) -> str:

@@ -11,7 +11,6 @@ refusal never stops the others: it is reported with the platform's code and reas
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
 from typing import Annotated, TypeVar
@@ -25,7 +24,9 @@ from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.models.common import CardType, ContractStatus, VerifyStatus
 from lingong_core.text import normalise_name
 
-from .common import PLATFORM_TASK, RETRYABLE, Nudge, open_client, retry_if_busy
+from .calls import fan_out, poll_until
+from .common import PLATFORM_TASK, RETRYABLE, open_client, retry_if_busy
+from .links import LinkBuffer
 from .payees import payee_store
 
 T = TypeVar("T")
@@ -133,11 +134,24 @@ async def _step(call: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_code: str) -> OnboardingResult:
-    """Take one person as far as the platform allows now; never raises for a refusal."""
+async def onboard_one(
+    client: AsyncLingongClient,
+    person: Freelancer,
+    tax_base_code: str,
+    precheck: bool = True,
+    on_contract: Callable[[str, str], None] | None = None,
+) -> OnboardingResult:
+    """Take one person as far as the platform allows now; never raises for a refusal.
+
+    ``precheck``: ask SFT0103 first whether the person is onboarded already (a re-run is then one call per
+    person). Off when the caller knows they are not — the platform has just refused their orders for want
+    of onboarding: the query would be one more call for nothing (every step after it is idempotent anyway).
+    ``on_contract(contractNo, freelancerNo)`` is told of a contract before its signature is asked for
+    (tasks/links.py).
+    """
     step = "query (SFT0103)"
     try:
-        ready = await _already_ready(client, person, tax_base_code)
+        ready = await _already_ready(client, person, tax_base_code) if precheck else None
         if ready is not None:
             return ready
         step = "verify (SFT0101)"
@@ -171,6 +185,8 @@ async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_c
                 raise
             contract_no = exc.existing_no  # a contract exists already: ask how far it got (SFT0106)
             status = (await client.contract.query(contract_no=contract_no)).status
+        if on_contract is not None and status in (ContractStatus.CREATED, ContractStatus.SIGNING):
+            on_contract(f"lingong.contract.{contract_no}", verified.freelancer_no)
         if status == ContractStatus.CREATED:
             step = "signing (SFT0105)"
             status = (await _step(lambda: client.contract.sign(contract_no=contract_no))).status
@@ -195,15 +211,21 @@ async def onboard_one(client: AsyncLingongClient, person: Freelancer, tax_base_c
 
 @task(name="onboard-people", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def onboard_people(
-    people: Sequence[Freelancer], tax_base_code: str, concurrency: int = 8, credentials_block: str | None = None
+    people: Sequence[Freelancer],
+    tax_base_code: str,
+    concurrency: int = 8,
+    credentials_block: str | None = None,
+    precheck: bool = True,
 ) -> list[OnboardingResult]:
-    """Onboard a chunk of people, ``concurrency`` at a time. Results come back in the order given."""
+    """Onboard a chunk of people, ``concurrency`` at a time (``precheck``: :func:`onboard_one`'s). Results
+    come back in the order given."""
     limit = asyncio.Semaphore(max(1, concurrency))
-    async with open_client(credentials_block) as client:
+    # The 8001s of the contracts generated here carry this run, one onboarding batch (tasks/links.py).
+    async with open_client(credentials_block) as client, LinkBuffer(role="onboarding", group=True) as links:
 
         async def one(person: Freelancer) -> OnboardingResult:
             async with limit:
-                return await onboard_one(client, person, tax_base_code)
+                return await onboard_one(client, person, tax_base_code, precheck, links.add)
 
         return list(await asyncio.gather(*(one(p) for p in people)))
 
@@ -222,23 +244,26 @@ async def wait_contracts_signed(
     """
     pending = set(contract_nos)
     states: dict[str, str] = {}
-    delay, deadline = 0.05, time.monotonic() + timeout_seconds
-    limit = asyncio.Semaphore(concurrency)
-    nudge = Nudge()
+    if not pending:
+        return states
     async with open_client(credentials_block) as client:
 
         async def state(contract_no: str) -> tuple[str, str]:
-            async with limit:
-                return contract_no, str((await client.contract.query(contract_no=contract_no)).status)
+            return contract_no, str((await client.contract.query(contract_no=contract_no)).status)
 
-        while pending:
-            for contract_no, status in await asyncio.gather(*(state(c) for c in sorted(pending))):
+        async def read() -> dict[str, str]:
+            for contract_no, status in await fan_out(state, sorted(pending), concurrency):
                 states[contract_no] = status
                 if status in (ContractStatus.SIGNED, ContractStatus.EXPIRED):
                     pending.discard(contract_no)
-            if not pending or time.monotonic() > deadline:
-                break
-            await nudge.pause(delay, [f"lingong.contract.{c}" for c in pending], {"SIGNED", "EXPIRED"})
-            delay = min(delay * 2, max_poll_seconds)
-    nudge.close()
-    return states
+            return states
+
+        return await poll_until(
+            read,
+            lambda _: not pending,
+            timeout_seconds=timeout_seconds,
+            watch=lambda _: [f"lingong.contract.{c}" for c in pending],
+            final={"SIGNED", "EXPIRED"},
+            max_delay=max_poll_seconds,
+            factor=2,
+        )

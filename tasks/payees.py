@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
-from lingong_payroll.files import ParsedPayroll
+from lingong_payroll.files import ParsedPayroll, ReadOptions
 from lingong_payroll.payees import PayeeRow
 from lingong_store.payees import PayeeStore, PayeeStoreError, PayrollRow
 
@@ -117,13 +117,14 @@ async def _overwrite_parameters(changes: dict[str, Any]) -> None:
     context.flow_run.parameters = parameters
 
 
-def read_payroll_location(location: str) -> ParsedPayroll:
+def read_payroll_location(location: str, options: ReadOptions | None = None) -> ParsedPayroll:
     """Read a payroll file the worker can reach: a path (on shared storage) or an fsspec URL (``s3://…``,
-    ``gcs://…``, … where that filesystem's package is installed and configured). Read into memory only."""
+    ``gcs://…``, … where that filesystem's package is installed and configured). Read into memory only.
+    ``options``: how (a sheet, an amount column, …); None: the command line's, or the defaults."""
     from lingong_payroll import files
 
     if "://" not in location or location.startswith("file://"):
-        return files.read_payroll_file(location.removeprefix("file://"))
+        return files.read_payroll_file(location.removeprefix("file://"), options)
     import fsspec
 
     try:
@@ -135,12 +136,4 @@ def read_payroll_location(location: str) -> ParsedPayroll:
         raise files.PayrollFileError(f"{location}: cannot be read ({type(exc).__name__}: {exc})") from None
     if len(data) > files.MAX_BYTES:
         raise files.PayrollFileError(f"{location}: larger than {files.MAX_BYTES // (1024 * 1024)} MB")
-    name = location.rsplit("/", 1)[-1]
-    parsed: ParsedPayroll
-    if data[:2] == b"PK" or name.lower().endswith((".xlsx", ".xlsm")):
-        parsed = files.parse_xlsx(data, filename=name)
-    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.lower().endswith(".xls"):
-        parsed = files.parse_xls(data, filename=name)
-    else:
-        parsed = files.parse_csv(data, source=name)
-    return parsed
+    return files.parse_payroll_bytes(data, location.rsplit("/", 1)[-1], options)

@@ -131,6 +131,10 @@ class RateLimits:
         own = CallClass.WRITE if writes else CallClass.READ
         return [limit_name(merchant_no, k) for k in self.rates() if k in (CallClass.ALL, own)]
 
+    def key(self, merchant_no: str) -> tuple[tuple[str, float], ...]:
+        """What identifies this set of limits for ``merchant_no``: its names and rates."""
+        return tuple(sorted(self.limits(merchant_no).items()))
+
 
 @dataclass(frozen=True, slots=True)
 class LimitChange:
@@ -172,26 +176,49 @@ async def ensure_limits(merchant_no: str, limits: RateLimits, *, update: bool = 
     return changes
 
 
-#: Limit sets this process has already made sure exist: one check per process, not per call or task.
-_ENSURED: set[tuple[tuple[str, float], ...]] = set()
+class EnsuredLimits:
+    """The limit sets already made sure to exist on the server: one check per process, not per call or task.
+
+    Every task opens its own client and limiter, so the record outlives them: the process's one is
+    :data:`ENSURED_LIMITS`, shared by every :class:`PrefectRateLimiter` that is not given another.
+    """
+
+    def __init__(self) -> None:
+        self._ensured: set[tuple[tuple[str, float], ...]] = set()
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ensured
+
+    async def ensure(self, merchant_no: str, limits: RateLimits) -> None:
+        """Create ``limits`` for ``merchant_no`` where missing, unless this record says it was done already."""
+        key = limits.key(merchant_no)
+        if key not in self._ensured:
+            await ensure_limits(merchant_no, limits)
+            self._ensured.add(key)
+
+    def forget(self, merchant_no: str, limits: RateLimits) -> None:
+        """The limits were deleted on the server meanwhile: the next :meth:`ensure` creates them again."""
+        self._ensured.discard(limits.key(merchant_no))
+
+
+#: The process's record of limit sets made sure of.
+ENSURED_LIMITS = EnsuredLimits()
 
 
 class PrefectRateLimiter:
     """An :class:`~lingong_core.client.AsyncLimiter` over Prefect's global concurrency limits."""
 
-    def __init__(self, merchant_no: str, limits: RateLimits) -> None:
+    def __init__(self, merchant_no: str, limits: RateLimits, ensured: EnsuredLimits | None = None) -> None:
         self.merchant_no = merchant_no
         self.limits = limits
+        self.ensured = ENSURED_LIMITS if ensured is None else ensured
         self._names = {w: limits.names_for(merchant_no, writes=w) for w in (False, True)}
-        self._key = tuple(sorted(limits.limits(merchant_no).items()))
 
     def __repr__(self) -> str:
         return f"PrefectRateLimiter({self.merchant_no!r}, {self.limits!r})"
 
     async def _ensure(self) -> None:
-        if self._key not in _ENSURED:
-            await ensure_limits(self.merchant_no, self.limits)
-            _ENSURED.add(self._key)
+        await self.ensured.ensure(self.merchant_no, self.limits)
 
     async def acquire(self, api_code: str) -> None:
         names = self._names[is_write(api_code)]
@@ -208,7 +235,7 @@ class PrefectRateLimiter:
             except ConcurrencySlotAcquisitionError:
                 if last:
                     raise
-                _ENSURED.discard(self._key)  # deleted on the server meanwhile: create it again, once
+                self.ensured.forget(self.merchant_no, self.limits)  # deleted on the server meanwhile: once again
                 await self._ensure()
             else:
                 return

@@ -17,7 +17,8 @@ from prefect import task
 
 from lingong_core.errors import BusinessError, NotFoundError
 from lingong_core.models.tax_certificate import TaxCertificate
-from lingong_payroll.month_close import DocumentLine, OrderFact
+from lingong_payroll.month_close import DocumentLine
+from lingong_payroll.orders import PlatformOrder
 from lingong_store.documents import CERTIFICATES, RECEIPTS, MonthFolder, safe_name
 
 from .common import PLATFORM_TASK, open_client, retry_if_busy
@@ -47,7 +48,7 @@ def _http() -> httpx.AsyncClient:
 
 @task(name="fetch-receipts", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def fetch_receipts(
-    orders: Sequence[OrderFact],
+    orders: Sequence[PlatformOrder],
     tax_base_code: str,
     month: str,
     root: str | None = None,
@@ -58,7 +59,7 @@ async def fetch_receipts(
     gate = asyncio.Semaphore(CONCURRENCY)
     async with open_client(credentials_block) as client, _http() as http:
 
-        async def one(order: OrderFact) -> DocumentLine:
+        async def one(order: PlatformOrder) -> DocumentLine:
             name = f"{RECEIPTS}/{safe_name(order.out_order_no)}.pdf"
             kept = folder.stored(name)
             number = str(folder.entries.get(name, {}).get("receiptNo", ""))

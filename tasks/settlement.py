@@ -12,9 +12,9 @@ batch creates nothing on the platform.
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
+from typing import Protocol
 
 from prefect import task
 from pydantic import BaseModel, Field
@@ -22,11 +22,13 @@ from pydantic import BaseModel, Field
 from lingong_core.errors import BusinessError, ConflictError, NotFoundError
 from lingong_core.masking import scrub
 from lingong_core.models.common import BatchStatus
-from lingong_core.models.settlement import BatchQueryResponse, FeeCalcOrder, SettlementOrder, SettlementOrderInput
-from lingong_core.reconcile import submit_once
+from lingong_core.models.settlement import FeeCalcOrder, SettlementOrder, SettlementOrderInput
 from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
+from lingong_payroll.report import Lines
 
-from .common import PLATFORM_TASK, Nudge, open_client, retry_if_busy
+from .calls import fan_out, found_or_none, poll_until, write_once
+from .common import PLATFORM_TASK, open_client, retry_if_busy
+from .links import link_this_run
 from .notices import as_text
 
 #: The platform's refusal codes that onboarding cures (docs/error-codes.md).
@@ -72,8 +74,9 @@ def _code(value: object) -> int | None:
 @task(name="precalculate-fees", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def precalculate(
     orders: Sequence[PlannedOrder], tax_base_code: str, credentials_block: str | None = None
-) -> list[Check]:
-    """SFT0501 for every order (1,000 per call): the fee, and whether the platform would take it."""
+) -> Lines[Check]:
+    """SFT0501 for every order (1,000 per call): the fee, and whether the platform would take it. A ``Lines``:
+    Prefect takes the result as one value (lingong_payroll.report.Lines)."""
     async with open_client(credentials_block) as client:
         chunks = [orders[i : i + MAX_PER_CALL] for i in range(0, len(orders), MAX_PER_CALL)]
         answers = await asyncio.gather(
@@ -88,7 +91,7 @@ async def precalculate(
                 for chunk in chunks
             )
         )
-    checks = []
+    checks: Lines[Check] = Lines()
     for chunk, answer in zip(chunks, answers, strict=True):
         by_key = {item.out_order_no: item for item in answer.items}
         for order in chunk:
@@ -126,64 +129,85 @@ async def submit_batch(
 ) -> Submission:
     """SFT0502, exactly once per ``out_batch_no``. A refusal comes back as ``refused``; nothing was created."""
     async with open_client(credentials_block) as client:
-
-        async def lookup() -> BatchQueryResponse | None:
-            try:
-                return await client.settlement.batch(out_batch_no=out_batch_no)
-            except NotFoundError:
-                return None
-
-        async def write() -> BatchQueryResponse | None:
-            await client.settlement.submit(
+        return await place_batch(
+            out_batch_no,
+            lambda: client.settlement.submit(
                 out_batch_no=out_batch_no,
                 tax_base_code=tax_base_code,
                 period=period,
                 project_no=project_no,
-                orders=[
-                    SettlementOrderInput(
-                        out_order_no=o.out_order_no,
-                        name=o.payee.name,
-                        id_card_no=o.payee.id_card_no,
-                        mobile=o.payee.mobile,
-                        bank_card_no=o.payee.bank_card_no,
-                        amount=o.amount,
-                        remark=o.payee.remark or None,
-                    )
-                    for o in orders
-                ],
-            )
-            return await lookup()
+                orders=order_inputs(orders),
+            ),
+            lambda: found_or_none(client.settlement.batch(out_batch_no=out_batch_no)),
+            role="payroll-run",
+        )
 
-        try:
-            batch = await submit_once(write, lookup)
-        except BusinessError as exc:
-            refused = {
-                str(f.get("outOrderNo")): Check(
-                    out_order_no=str(f.get("outOrderNo")),
-                    passed=False,
-                    code=_code(f.get("failCode")),
-                    reason=str(f.get("failMsg", "")),
-                )
-                for f in exc.body.get("failures") or []
-                if isinstance(f, dict)
-            }
-            if not refused:
-                raise  # a refusal of the whole batch (e.g. balance): the flow reports it
-            return Submission(out_batch_no=out_batch_no, accepted=False, refused=refused, reason=exc.msg)
-        except ConflictError as exc:
-            # An order key of this batch is already used by another batch (a concurrent or earlier run).
-            key = str(exc.body.get("outOrderNo", ""))
-            if not key:
-                raise
-            return Submission(
-                out_batch_no=out_batch_no,
-                accepted=False,
-                reason=exc.msg,
-                refused={key: Check(out_order_no=key, passed=False, code=409, reason=exc.msg)},
+
+class _Placed(Protocol):
+    @property
+    def batch_no(self) -> str: ...
+
+
+def order_inputs(orders: Sequence[PlannedOrder]) -> list[SettlementOrderInput]:
+    """The orders as SFT0502 takes them, in either form (payroll or marketing)."""
+    return [
+        SettlementOrderInput(
+            out_order_no=o.out_order_no,
+            name=o.payee.name,
+            id_card_no=o.payee.id_card_no,
+            mobile=o.payee.mobile,
+            bank_card_no=o.payee.bank_card_no,
+            amount=o.amount,
+            remark=o.payee.remark or None,
+        )
+        for o in orders
+    ]
+
+
+async def place_batch(
+    out_batch_no: str,
+    send: Callable[[], Awaitable[object]],
+    find: Callable[[], Awaitable[_Placed | None]],
+    *,
+    role: str,
+    whole_refusal: Callable[[BusinessError], Submission] | None = None,
+) -> Submission:
+    """Send one batch (``send``) exactly once per ``out_batch_no`` and answer what became of it; ``find``
+    reads the batch by that key. The platform refusing some orders, or one of its keys already held by
+    another batch (409), comes back as ``refused`` — nothing was created. A refusal of the whole batch is
+    raised, or answered by ``whole_refusal`` when given. An accepted batch is linked to this flow run
+    (``role``), so the receiver relates its notifications to the run (tasks/links.py)."""
+    try:
+        batch = await write_once(send, find, what=f"batch {out_batch_no}", api_code="SFT0503")
+    except BusinessError as exc:
+        refused = {
+            str(f.get("outOrderNo")): Check(
+                out_order_no=str(f.get("outOrderNo")),
+                passed=False,
+                code=_code(f.get("failCode")),
+                reason=str(f.get("failMsg", "")),
             )
-        if batch is None:
-            raise NotFoundError(f"batch {out_batch_no} accepted but not found", api_code="SFT0503")
-        return Submission(out_batch_no=out_batch_no, batch_no=batch.batch_no, accepted=True)
+            for f in exc.body.get("failures") or []
+            if isinstance(f, dict)
+        }
+        if whole_refusal is not None:
+            return whole_refusal(exc).model_copy(update={"refused": refused})
+        if not refused:
+            raise  # a refusal of the whole batch (e.g. balance): the flow reports it
+        return Submission(out_batch_no=out_batch_no, accepted=False, refused=refused, reason=exc.msg)
+    except ConflictError as exc:
+        # An order key of this batch is already used by another batch (a concurrent or earlier run).
+        key = str(exc.body.get("outOrderNo", ""))
+        if not key:
+            raise
+        return Submission(
+            out_batch_no=out_batch_no,
+            accepted=False,
+            reason=exc.msg,
+            refused={key: Check(out_order_no=key, passed=False, code=409, reason=exc.msg)},
+        )
+    link_this_run({f"lingong.settlement.{batch.batch_no}": out_batch_no}, role=role)
+    return Submission(out_batch_no=out_batch_no, batch_no=batch.batch_no, accepted=True)
 
 
 @task(name="wait-batches", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
@@ -201,27 +225,32 @@ async def wait_batches(
 
     pending = set(out_batch_nos)
     states: dict[str, str] = {}
+    if not pending:
+        return states
     progress = Progress("Waiting for the platform to pay", total=len(pending))
-    delay, deadline = 0.05, time.monotonic() + timeout_seconds
-    nudge = Nudge()
     async with open_client(credentials_block) as client:
-        while pending:
+
+        async def read() -> dict[str, str]:
             answers = await asyncio.gather(*(client.settlement.batch(out_batch_no=b) for b in sorted(pending)))
             for answer in answers:
                 states[answer.out_batch_no] = str(answer.status)
                 if answer.status == BatchStatus.COMPLETED:
                     pending.discard(answer.out_batch_no)
             await progress.update(len(states) - len(pending))
-            if not pending or time.monotonic() > deadline:
-                break
-            await nudge.pause(delay, [f"lingong.settlement.{b}" for b in pending], {"COMPLETED"})
-            delay = min(delay * 1.6, max_poll_seconds)
-    nudge.close()
-    return states
+            return states
+
+        return await poll_until(
+            read,
+            lambda _: not pending,
+            timeout_seconds=timeout_seconds,
+            watch=lambda _: [f"lingong.settlement.{b}" for b in pending],
+            final={"COMPLETED"},
+            max_delay=max_poll_seconds,
+        )
 
 
 @task(name="collect-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
-async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | None = None) -> list[PlatformOrder]:
+async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | None = None) -> Lines[PlatformOrder]:
     """Every order of these batches (SFT0504, 1,000 a page)."""
     async with open_client(credentials_block) as client:
 
@@ -231,32 +260,28 @@ async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | 
                 async for o in client.settlement.batch_orders.iter(out_batch_no=out_batch_no, page_size=MAX_PER_CALL)
             ]
 
-        return [s for chunk in await asyncio.gather(*(one(b) for b in out_batch_nos)) for s in chunk]
+        return Lines(s for chunk in await asyncio.gather(*(one(b) for b in out_batch_nos)) for s in chunk)
 
 
 @task(name="lookup-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def lookup_orders(
     out_order_nos: Sequence[str], concurrency: int = 16, credentials_block: str | None = None
-) -> list[PlatformOrder]:
+) -> Lines[PlatformOrder]:
     """SFT0505 for orders an earlier run created; orders the platform does not know are left out."""
-    limit = asyncio.Semaphore(concurrency)
     async with open_client(credentials_block) as client:
 
         async def one(key: str) -> PlatformOrder | None:
-            async with limit:
-                try:
-                    return platform_order(await client.settlement.order(out_order_no=key))
-                except NotFoundError:
-                    return None
+            order = await found_or_none(client.settlement.order(out_order_no=key))
+            return platform_order(order) if order is not None else None
 
-        found = await asyncio.gather(*(one(k) for k in out_order_nos))
-    return [s for s in found if s is not None]
+        found = await fan_out(one, out_order_nos, concurrency)
+    return Lines(s for s in found if s is not None)
 
 
 @task(name="read-run-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def read_run_orders(
     out_batch_nos: Sequence[str], out_order_nos: Sequence[str], credentials_block: str | None = None
-) -> list[PlatformOrder]:
+) -> Lines[PlatformOrder]:
     """What the platform holds for a run: every order of these batches (SFT0503, then SFT0504; a batch the
     platform does not know is skipped — it was never created), and each of these keys not found in them
     (SFT0505). The guard's input; the batches come from the run journal, an index only."""
@@ -278,4 +303,4 @@ async def read_run_orders(
     rest = [k for k in out_order_nos if k not in found]
     if rest:
         found.update((o.out_order_no, o) for o in await lookup_orders.fn(rest, credentials_block=credentials_block))
-    return [found[k] for k in sorted(found)]
+    return Lines(found[k] for k in sorted(found))

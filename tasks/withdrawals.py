@@ -5,19 +5,18 @@ before anything is sent again (lingong_core.reconcile)."""
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 from prefect import task
 from pydantic import BaseModel
 
-from lingong_core.errors import NotFoundError
 from lingong_core.masking import mask_card
 from lingong_core.models.withdrawal import WithdrawOrder
-from lingong_core.reconcile import submit_once
 from lingong_payroll.withdrawals import FINAL, WithdrawalRefusedError
 
-from .common import PLATFORM_TASK, Nudge, open_client, retry_if_busy
+from .calls import found_or_none, poll_until, write_once
+from .common import PLATFORM_TASK, open_client, retry_if_busy
+from .links import link_this_run
 
 
 class Account(BaseModel):
@@ -77,10 +76,8 @@ async def bound_account(bind_no: str | None = None, credentials_block: str | Non
 async def find_withdrawal(out_withdraw_no: str, credentials_block: str | None = None) -> WithdrawState | None:
     """SFT0413 by our key: the withdrawal, or None if the platform has none."""
     async with open_client(credentials_block) as client:
-        try:
-            return _state(await client.withdrawal.detail(out_withdraw_no=out_withdraw_no))
-        except NotFoundError:
-            return None
+        found = await found_or_none(client.withdrawal.detail(out_withdraw_no=out_withdraw_no))
+    return None if found is None else _state(found)
 
 
 @task(name="apply-withdrawal", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
@@ -94,27 +91,21 @@ async def apply_withdrawal(
 ) -> WithdrawState:
     """SFT0412 exactly once per ``out_withdraw_no`` (a lost answer or a 409 is looked up by SFT0413)."""
     async with open_client(credentials_block) as client:
-
-        async def lookup() -> WithdrawState | None:
-            try:
-                return _state(await client.withdrawal.detail(out_withdraw_no=out_withdraw_no))
-            except NotFoundError:
-                return None
-
-        async def write() -> WithdrawState | None:
-            await client.withdrawal.apply(
+        found = await write_once(
+            lambda: client.withdrawal.apply(
                 out_withdraw_no=out_withdraw_no,
                 tax_base_code=tax_base_code,
                 amount=amount,
                 bind_no=bind_no,
                 remark=remark,
-            )
-            return await lookup()
-
-        found = await submit_once(write, lookup)
-    if found is None:
-        raise NotFoundError(f"withdrawal {out_withdraw_no} accepted but not found", api_code="SFT0413")
-    return found
+            ),
+            lambda: found_or_none(client.withdrawal.detail(out_withdraw_no=out_withdraw_no)),
+            what=f"withdrawal {out_withdraw_no}",
+            api_code="SFT0413",
+        )
+    # Its 2001 names the run that applied for it (tasks/links.py).
+    link_this_run({f"lingong.withdrawal.{found.withdraw_no}": out_withdraw_no}, role="withdraw-funds")
+    return _state(found)
 
 
 @task(name="wait-withdrawal", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
@@ -122,18 +113,18 @@ async def wait_withdrawal(
     out_withdraw_no: str, withdraw_no: str, timeout_seconds: float = 600.0, credentials_block: str | None = None
 ) -> WithdrawState:
     """Poll SFT0413 with backoff until the bank answered (or the timeout); a recorded 2001 ends a pause early."""
-    delay, deadline = 0.05, time.monotonic() + timeout_seconds
-    nudge = Nudge()
-    try:
-        async with open_client(credentials_block) as client:
-            while True:
-                state = _state(await client.withdrawal.detail(out_withdraw_no=out_withdraw_no))
-                if state.status in FINAL or time.monotonic() > deadline:
-                    return state
-                await nudge.pause(delay, [f"lingong.withdrawal.{withdraw_no}"], FINAL)
-                delay = min(delay * 1.6, 10.0)
-    finally:
-        nudge.close()
+    async with open_client(credentials_block) as client:
+
+        async def read() -> WithdrawState:
+            return _state(await client.withdrawal.detail(out_withdraw_no=out_withdraw_no))
+
+        return await poll_until(
+            read,
+            lambda state: state.status in FINAL,
+            timeout_seconds=timeout_seconds,
+            watch=lambda _: [f"lingong.withdrawal.{withdraw_no}"],
+            final=FINAL,
+        )
 
 
 @task(name="available-and-frozen", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)

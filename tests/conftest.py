@@ -25,6 +25,33 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 @pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[str]:
+    """The session's one Prefect test harness (a server on a loopback port; ~20 s to start); yields its API URL.
+
+    The flow tests (tests/flows ``prefect``) and the chaos suite (tests/chaos ``prefect_api``) both stand on
+    it. One server for the session keeps ``PREFECT_API_URL`` the same from the first flow to the last: with a
+    harness of each, whichever started second moved the URL under the first, and Prefect's process-wide
+    EventsWorker (started under the first, and reading the URL only when it starts) kept sending every event
+    to the first server while the tests read the second.
+
+    The harness's sync client (``SyncClientContext``, closed when the session ends) is the one Prefect's
+    ``get_client(sync_client=True)`` hands out for the session: without it, every flow run opened a sync client
+    of its own in ``prefect.results._read_server_default_result_storage_block_id`` (Prefect 3.9) and never
+    closed it, and its socket reached the garbage collector as an unraisable ResourceWarning (tracemalloc
+    showed every leaked socket allocated there). ``asyncio.run`` and Prefect's task threads copy the context,
+    so each flow the tests run sees it.
+    """
+    from prefect.context import SyncClientContext
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180), SyncClientContext.get_or_create():
+        url = PREFECT_API_URL.value()
+        assert url, "the test harness set no API URL"
+        yield url
+
+
+@pytest.fixture(scope="session")
 def merchant_keys() -> tuple[rsa.RSAPrivateKey, rsa.RSAPublicKey]:
     """The merchant's 2048-bit key pair for this test session."""
     return generate_key_pair(2048)

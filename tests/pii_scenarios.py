@@ -6,7 +6,10 @@ state in ``WORKDIR/.state/prefect`` (where ``lingong`` puts it) — for the scan
 3. the ``payroll-run`` deployment's form (``payroll_run_deployed``) on an .xlsx file, and on a stored
    payroll, as the upload page starts it;
 4. a bounced payment and its re-payment to a new card (``bounced_order`` with ``card_fixed`` and a
-   ``payee_ref`` from the store).
+   ``payee_ref`` from the store);
+5. ``lingong marketing run FILE`` — a campaign's participants, onboarded and paid by ``marketing_payout``.
+
+Every flow also records which run placed what (``run_link`` in ``.state/lingong.db``), scanned with the rest.
 
 Prints one JSON line: what happened (outcomes), for the test to check the scenarios really ran.
 """
@@ -41,6 +44,7 @@ def people() -> dict[str, list[Person]]:
         "csv": team(2, seed=9402),
         "xlsx": team(2, seed=9403),
         "upload": team(2, seed=9405),
+        "marketing": team(2, seed=9406),
         "bounce": bounce,
         "new_card": [moved],
     }
@@ -161,6 +165,13 @@ def main(workdir: Path) -> dict[str, object]:
         )
         repaid = asyncio.run(bounced_order(order.order_no, card_fixed=True, payee_ref=payee_ref))
         done["repayment"] = repaid.repayment.outcome if repaid.repayment else None
+        # 5. a marketing campaign's payout, from the command line
+        _csv(inputs / "campaign.csv", crowd["marketing"])
+        campaign = ["--campaign", "双十一推广活动 PII", "--budget", "1000.00"]
+        market = CliRunner().invoke(
+            lingong_cli.main.app, ["marketing", "run", str(inputs / "campaign.csv"), "--period", PERIOD, *campaign]
+        )
+        done["marketing"] = market.exit_code
         audit = httpx.get(sandbox.admin_url + "/audit", timeout=30).json()
         done["paid_twice"] = audit.get("paid_twice")
     return done

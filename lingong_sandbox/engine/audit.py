@@ -10,8 +10,9 @@ For every settlement business key (``outOrderNo``, unique per merchant):
 ``paid_twice`` lists the keys with ``paid > 1`` or ``debited > 1`` (always empty unless the platform's
 uniqueness broke). ``suspected_duplicates`` lists what a client that re-sent a payout under a *new* key
 would leave behind: the same payee paid the same amount more than once for the same batch
-``period`` and ``projectNo`` (SUCCESS orders, different keys). Each order's entry also names its batch's
-``period`` and ``projectNo`` and its ``person``: a digest of the ID number (:func:`person_digest`), so a
+``period``, ``projectNo`` and marketing ``campaignNo`` (SUCCESS orders, different keys): a campaign's reward
+and a payroll of the same amount are not a duplicate. Each order's entry also names its batch's
+``period``, ``projectNo`` and ``campaignNo`` and its ``person``: a digest of the ID number (:func:`person_digest`), so a
 judge can total what each person was paid per period without the number. ``inconsistent`` lists orders
 whose ledger rows disagree with their state. ``ledger`` gives per provider (``accounts`` per merchant and provider) the
 totals ``recharges``, ``payouts``, ``fees``, ``refunds``, ``withdrawals``, ``balance``, and ``balanced``:
@@ -41,7 +42,7 @@ def person_digest(id_card_no: str) -> str:
 
 def audit(conn: sqlite3.Connection) -> dict[str, Any]:
     rows = conn.execute(
-        "SELECT o.*, b.out_batch_no, b.period, b.project_no,"
+        "SELECT o.*, b.out_batch_no, b.period, b.project_no, b.campaign_no,"
         " (SELECT COUNT(*) FROM eng_ledger l WHERE l.ref_no = o.order_no AND l.change_type = 'PAYOUT') AS payouts,"
         " (SELECT COUNT(*) FROM eng_ledger l WHERE l.ref_no = o.order_no AND l.change_type = 'REFUND') AS refunds"
         " FROM eng_order o JOIN eng_batch b ON b.batch_no = o.batch_no ORDER BY o.order_no"
@@ -64,6 +65,7 @@ def audit(conn: sqlite3.Connection) -> dict[str, Any]:
                 "person": person_digest(row["id_card_no"]),
                 "period": row["period"] or row["month"],
                 "projectNo": row["project_no"] or "",
+                "campaignNo": row["campaign_no"] or "",
             },
         )
         entry["orderNos"].append(row["order_no"])
@@ -89,6 +91,7 @@ def audit(conn: sqlite3.Connection) -> dict[str, Any]:
             row["amount_fen"],
             row["period"] or row["month"],
             row["project_no"],
+            row["campaign_no"],
         )
         groups[group] += 1
         keys_by_group.setdefault(group, []).append(str(row["out_order_no"]))
@@ -98,6 +101,7 @@ def audit(conn: sqlite3.Connection) -> dict[str, Any]:
             "amount": yuan(g[2]),
             "period": g[3],
             "projectNo": g[4],
+            "campaignNo": g[5] or "",
             "outOrderNos": keys_by_group[g],
         }
         for g, n in groups.items()

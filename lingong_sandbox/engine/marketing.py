@@ -1,10 +1,13 @@
 """Marketing-fund settlement (营销金结算): campaigns (SFT1101) and the marketing form of SFT0502/0510.
 
 A campaign has a budget, a service provider and a date range; ``outCampaignNo`` is unique per merchant
-(409 with ``campaignNo``). A settlement that names a ``campaignNo`` is a marketing batch: the same rules
-as any payout, plus the campaign must exist for the provider (4901), be running today (4903), and
-have budget left for the batch (4902: accepted, processing and paid orders count against it; a
-campaign without ``budgetAmount`` has no cap).
+(409 with ``campaignNo``). Its ``status`` follows its dates in Asia/Shanghai: ``CREATED`` before its first
+day, ``ACTIVE`` from its first to its last day, ``ENDED`` after; a campaign whose last day has passed is
+not created (400 on ``endDate``). There is no query of campaigns: the 409 is how a merchant finds one again.
+A settlement that names a ``campaignNo`` is a marketing batch: the same rules as any payout, plus the
+campaign must exist for the provider (4901), be running today (4903), and have budget left for the batch
+(4902: accepted, processing and paid orders count against it; a campaign without ``budgetAmount`` has no
+cap).
 SFT0503/0504 answer marketing batches like any other, with ``settleType`` ``MARKETING``.
 """
 
@@ -21,7 +24,7 @@ from . import codes
 from .base import Ctx, conflict, drop_none, handles, to_fen, yuan
 from .fields import Biz, bad
 
-ACTIVE = "ACTIVE"
+CREATED, ACTIVE, ENDED = "CREATED", "ACTIVE", "ENDED"
 DATE = r"\d{4}-\d{2}-\d{2}"
 
 schema(
@@ -46,6 +49,11 @@ schema(
 
 def _get(ctx: Ctx, campaign_no: str) -> sqlite3.Row | None:
     return ctx.one("SELECT * FROM eng_campaign WHERE merchant_no = ? AND campaign_no = ?", ctx.merchant_no, campaign_no)
+
+
+def status_of(start_date: str, end_date: str, today: str) -> str:
+    """The campaign's state on ``today`` (yyyy-MM-dd, Asia/Shanghai)."""
+    return CREATED if today < start_date else ENDED if today > end_date else ACTIVE
 
 
 def require_active(ctx: Ctx, campaign_no: str, tax_base_code: str) -> sqlite3.Row:
@@ -84,13 +92,14 @@ def require_budget(ctx: Ctx, campaign_no: str, total: Decimal) -> None:
 @handles("SFT1101")
 def create_campaign(ctx: Ctx, biz: Biz) -> dict[str, Any]:
     out_campaign_no = biz.req("outCampaignNo")
-    name = biz.req("campaignName", max_len=128)
+    name = biz.req("campaignName", max_len=100)
     code = biz.req("taxBaseCode")
     budget = biz.money("budgetAmount", required=False)
     start = biz.req("startDate", pattern=DATE, rule="must be yyyy-MM-dd")
     end = biz.req("endDate", pattern=DATE, rule="must be yyyy-MM-dd")
     if end < start:
         raise bad("endDate", "must not be before startDate")
+    today = f"{to_shanghai(ctx.now):%Y-%m-%d}"
     existing = ctx.one(
         "SELECT campaign_no FROM eng_campaign WHERE merchant_no = ? AND out_campaign_no = ?",
         ctx.merchant_no,
@@ -101,6 +110,9 @@ def create_campaign(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             f"outCampaignNo {out_campaign_no}", campaignNo=existing["campaign_no"], outCampaignNo=out_campaign_no
         )
     ctx.provider(code)
+    if end < today:
+        raise bad("endDate", f"the campaign's last day {end} has passed (today is {today})")
+    status = status_of(start, end, today)
     campaign_no = ctx.next_no("MC")
     ctx.exec(
         "INSERT INTO eng_campaign (campaign_no, merchant_no, out_campaign_no, campaign_name, tax_base_code, budget_fen,"
@@ -114,7 +126,7 @@ def create_campaign(ctx: Ctx, biz: Biz) -> dict[str, Any]:
         start,
         end,
         biz.text("description", required=False, max_len=1000),
-        ACTIVE,
+        status,
         ctx.stamp,
     )
     return drop_none(
@@ -123,6 +135,6 @@ def create_campaign(ctx: Ctx, biz: Biz) -> dict[str, Any]:
             "outCampaignNo": out_campaign_no,
             "taxBaseCode": code,
             "budgetAmount": budget,
-            "status": ACTIVE,
+            "status": status,
         }
     )

@@ -34,10 +34,12 @@ from lingong_sandbox.settings import DEFAULT_MERCHANT_NO, SandboxSettings
 TAX = "2000064001"
 MERCHANT_NO = DEFAULT_MERCHANT_NO
 
-#: Prefect's client leaves its sockets to the harness's server (and their asyncio transports) for the garbage
-#: collector when a flow's event loop closes; pytest reports them as unraisable ResourceWarnings. Tests that
-#: run flows carry these filters (the sockets' one is the flow tests' PREFECT_HARNESS_SOCKETS).
-HARNESS_LEFTOVERS = [
+#: The sockets Prefect's client leaves to the garbage collector are closed at their source now (the session's
+#: sync client, tests/conftest.py): ``make test``'s chaos tests — the small profile, the regressions, hostile
+#: input — carry no filter and pass with every warning an error. The full profile (``make chaos`` only) kills and
+#: restarts servers under running flows hundreds of times and has not yet been run without these two filters,
+#: so its cases still carry them.
+FULL_PROFILE_LEFTOVERS = [
     pytest.mark.filterwarnings("ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"),
     pytest.mark.filterwarnings(
         "ignore:Exception ignored in. <function _SelectorTransport.__del__:pytest.PytestUnraisableExceptionWarning"

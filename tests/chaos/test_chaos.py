@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.judge import Tally
-from tests.chaos.kit import HARNESS_LEFTOVERS, Keys
+from tests.chaos.kit import FULL_PROFILE_LEFTOVERS, Keys
 from tests.chaos.scenarios import SCENARIOS, Driver, Scenario
-
-pytestmark = HARNESS_LEFTOVERS
 
 FAULTED_RUNS_REQUIRED = 300
 
@@ -22,7 +20,11 @@ def _cases() -> list[object]:
     for scenario in SCENARIOS:
         if scenario.small:
             cases.append(pytest.param(scenario, "small", id=f"{scenario.name}-small", marks=pytest.mark.chaos))
-        cases.append(pytest.param(scenario, "full", id=f"{scenario.name}-full", marks=pytest.mark.chaos_full))
+        cases.append(
+            pytest.param(
+                scenario, "full", id=f"{scenario.name}-full", marks=[pytest.mark.chaos_full, *FULL_PROFILE_LEFTOVERS]
+            )
+        )
     return cases
 
 

@@ -40,13 +40,12 @@ from tests.chaos.hostile import (
     notification_models,
     to_json,
 )
-from tests.chaos.kit import HARNESS_LEFTOVERS, MERCHANT_NO, TAX, ChaosSandbox, Keys, lingong_env, running_receiver
+from tests.chaos.kit import MERCHANT_NO, TAX, ChaosSandbox, Keys, lingong_env, running_receiver
 
 HEADER = ["姓名", "身份证号", "手机号", "银行卡号", "金额", "备注"]
 COLUMNS = ("name", "id_card_no", "mobile", "bank_card_no", "amount", "remark")
 PEOPLE = team(6, seed=9001)
 pytestmark = [
-    *HARNESS_LEFTOVERS,
     # The servers and the Prefect harness run threads in this process that may touch the global ``random``
     # while hypothesis draws (the strategies here never do), and a failure's report may hold a 70,000-character
     # draw: neither is a finding.

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from lingong_sandbox.people import team
-from tests.chaos.kit import HARNESS_LEFTOVERS, TAX, ChaosSandbox, Keys, lingong_env
+from tests.chaos.kit import TAX, ChaosSandbox, Keys, lingong_env
 
-pytestmark = [pytest.mark.chaos, *HARNESS_LEFTOVERS]
+pytestmark = [pytest.mark.chaos]
 
 
 @pytest.fixture

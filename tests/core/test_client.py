@@ -303,3 +303,19 @@ def test_async_client_write_timeout_is_attempted_once(small_keys) -> None:
     with pytest.raises(errors.OutcomeUnknownError):
         asyncio.run(_async_call(platform, small_keys, "SFT0502"))
     assert len(platform.seen) == 1
+
+
+def test_clients_share_the_process_ssl_context_unless_given_their_own(small_keys, monkeypatch) -> None:
+    from lingong_core.client import SSL_CONTEXTS, SSLContexts
+
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    shared = SSL_CONTEXTS.get()
+    assert SSL_CONTEXTS.get() is shared  # built once per CA setting, not once per client
+    own = SSLContexts()
+    assert len(own) == 0
+    with LingongClient("https://gateway.invalid", "M1", small_keys[0], ssl_contexts=own):
+        assert len(own) == 1
+    with LingongClient("https://gateway.invalid", "M1", small_keys[0], ssl_contexts=own):
+        assert len(own) == 1
+    assert own.get() is not shared

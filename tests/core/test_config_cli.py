@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import httpx
@@ -31,7 +32,11 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path
         assert client.call("SFT0303", {}) == {"code": 200}
 
 
-def test_settings_explain_what_is_missing(tmp_path: Path) -> None:
+def test_settings_explain_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # What is missing is judged without whatever LINGONG_* the process has (a user's shell, or the flow tests'
+    # sandbox environment, which stays set for the session once a flow test has run).
+    for name in [n for n in os.environ if n.startswith("LINGONG_")]:
+        monkeypatch.delenv(name)
     with pytest.raises(ConfigurationError, match="LINGONG_BASE_URL"):
         LingongSettings(base_url="", merchant_no="M").client()
     with pytest.raises(ConfigurationError, match="LINGONG_PRIVATE_KEY"):

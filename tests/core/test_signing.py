@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lingong_core.errors import ConfigurationError, SignatureError
 from lingong_core.signing import (
+    PrivateKeyCache,
     SignAlgorithm,
     generate_key_pair,
     load_private_key,
@@ -129,6 +130,23 @@ def test_unreadable_keys_raise_configuration_error() -> None:
         load_private_key("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
     with pytest.raises(ConfigurationError):
         load_public_key("garbage")
+
+
+def test_a_key_cache_of_its_own_loads_a_pem_once_and_keeps_at_most_its_maximum(small_keys) -> None:
+    first = private_key_to_pem(small_keys[0])
+    cache = PrivateKeyCache(maximum=2)
+    key = cache.load(first)
+    assert cache.load(first) is key  # the same PEM again: the loaded object, not a second parse
+    assert load_private_key(first, cache) is key
+    assert load_private_key(first) is not key  # the process's cache is another one
+    others = [private_key_to_pem(generate_key_pair(1024)[0]) for _ in range(2)]
+    for pem in others:
+        cache.load(pem)
+    assert len(cache) == 2
+    assert cache.load(first) is not key  # the oldest went out first
+    assert "PRIVATE KEY" not in repr(cache)
+    with pytest.raises(ConfigurationError, match="maximum"):
+        PrivateKeyCache(maximum=0)
 
 
 # --- openssl interoperability ---------------------------------------------------------------------

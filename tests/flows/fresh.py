@@ -12,14 +12,14 @@ from pathlib import Path
 
 from lingong_core.signing import generate_key_pair, private_key_to_pem, public_key_to_pem
 from lingong_sandbox.server import SandboxServer
-from lingong_sandbox.settings import SandboxSettings
+from lingong_sandbox.settings import Delays, SandboxSettings
 from tests.flows.conftest import Platform
 
 
 @contextmanager
-def fresh_platform(state: Path, *, time_scale: float = 500.0) -> Iterator[Platform]:
+def fresh_platform(state: Path, *, time_scale: float = 500.0, delays: Delays | None = None) -> Iterator[Platform]:
     merchant_private, merchant_public = generate_key_pair(1024)
-    settings = SandboxSettings(time_scale=time_scale)
+    settings = SandboxSettings(time_scale=time_scale, delays=delays or Delays())
     with SandboxServer(
         settings, merchant_public_key_pem=public_key_to_pem(merchant_public), db_path=state / "sandbox.db"
     ) as server:
@@ -42,3 +42,15 @@ def fresh_platform(state: Path, *, time_scale: float = 500.0) -> Iterator[Platfo
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
+
+
+async def bind_enterprise_account(bank_acct_no: str = "6226090000000001") -> str:
+    """Bind an enterprise bank account to withdraw to (SFT0311) on the platform the environment points at;
+    its bindNo."""
+    from tasks.common import open_client
+
+    async with open_client() as client:
+        bound = await client.account.bind_bank_account(
+            bank_acct_name="灵工示例科技有限公司", bank_acct_no=bank_acct_no, bank_name="招商银行深圳分行"
+        )
+    return bound.bind_no

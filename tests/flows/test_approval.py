@@ -37,42 +37,31 @@ from tasks.approval import (
     payroll_summary,
     require_approval,
 )
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS
 
-pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+pytestmark = pytest.mark.usefixtures("prefect")
+
+
+def _line(run: str, row: int, name: str, amount: str, fee: str = "0.00", **refused: Any) -> PayeeLine:
+    """A masked report line, as the flow writes them (row n's ID and card end in its digits)."""
+    tail = f"{row:04d}"
+    return PayeeLine(
+        row=row,
+        name=name,
+        id_card_no=f"1101**********{tail}",
+        bank_card_no=f"6222 **** **** {tail}",
+        amount=Decimal(amount),
+        service_amount=Decimal(fee),
+        out_order_no=f"PO{run}{row}",
+        **refused,
+    )
 
 
 def _report(run: str) -> PayrollReport:
     report = PayrollReport(run=run, period="2026-11", tax_base_code="2000064001")
     report.lines = [
-        PayeeLine(
-            row=1,
-            name="张*",
-            id_card_no="1101**********1234",
-            bank_card_no="6222 **** **** 0001",
-            amount=Decimal("1200.00"),
-            service_amount=Decimal("72.00"),
-            out_order_no=f"PO{run}1",
-        ),
-        PayeeLine(
-            row=2,
-            name="李*",
-            id_card_no="1101**********5678",
-            bank_card_no="6222 **** **** 0002",
-            amount=Decimal("845.50"),
-            service_amount=Decimal("50.73"),
-            out_order_no=f"PO{run}2",
-        ),
-        PayeeLine(
-            row=3,
-            name="王*",
-            id_card_no="1101**********9012",
-            bank_card_no="6222 **** **** 0003",
-            amount=Decimal("99.00"),
-            out_order_no=f"PO{run}3",
-            outcome=Outcome.REFUSED,
-            reason="[6001] not verified",
-        ),
+        _line(run, 1, "张*", "1200.00", "72.00"),
+        _line(run, 2, "李*", "845.50", "50.73"),
+        _line(run, 3, "王*", "99.00", outcome=Outcome.REFUSED, reason="[6001] not verified"),
     ]
     return report
 
@@ -144,7 +133,7 @@ async def _a_payroll_above_the_threshold_waits_and_goes_on_once_approved() -> No
     assert "Balance now" in waiting
     assert "[6001] not verified" in waiting
     assert "6222 **** **** 0001" in waiting
-    assert "1101**********1234" in waiting
+    assert "1101**********0001" in waiting
     recorded = await _artifact("approval-payroll-approve1")
     assert "approved by Wang Fang" in recorded
 
@@ -257,7 +246,7 @@ def _payroll_with_answer(
     from flows.fund_account import fund_account
     from flows.payroll_run import payroll_run
     from lingong_payroll.payees import PayeeRow
-    from lingong_sandbox.people import team
+    from tests.flows.people import team
 
     monkeypatch.setenv(ENV_THRESHOLD, "1000.00")
     monkeypatch.setenv(ENV_TIMEOUT, "4" if answer is None else "120")
@@ -322,3 +311,37 @@ def test_a_payroll_nobody_approves_in_time_pays_nobody(platform: Any, monkeypatc
     audit = platform.audit()
     assert set(audit["orders"]) == before  # no order was submitted
     assert audit["balanced"] is True
+
+
+# --- the command line, with nobody to approve ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["payroll", "run"], ["marketing", "run", "--campaign", "双十一推广活动 Q"]])
+def test_the_command_line_refuses_a_run_nobody_could_approve(command: list[str], tmp_path: Any) -> None:
+    """With an approval threshold and no Prefect server, a run would wait for an answer nobody can give
+    (its temporary server is gone when it ends): both commands refuse before anything is paid, exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.flows.people import team
+
+    ann = team(1, seed=7321 if command[0] == "payroll" else 7322)[0]  # each case its own person
+    file = tmp_path / "pay.csv"
+    file.write_text(
+        f"name,idCardNo,mobile,bankCardNo,amount\n{ann.name},{ann.id_card_no},{ann.mobile},{ann.bank_card_no},10.00\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["LINGONG_APPROVAL_THRESHOLD"] = "0"
+    done = subprocess.run(
+        [sys.executable, "-m", "lingong_cli.main", *command, str(file), "--period", "2026-11"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no PREFECT_API_URL is set" in done.stdout
+    assert "nothing was paid" in done.stdout
+    assert ann.id_card_no not in done.stdout + done.stderr

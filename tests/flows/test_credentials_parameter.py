@@ -1,22 +1,57 @@
-"""The payroll-run deployment's form offers a picker of saved LingongCredentials Blocks (its parameter
-schema names the Block type), and a Block's name still works as before."""
+"""Every flow that takes credentials offers a picker of saved LingongCredentials Blocks in its deployment's
+form (its parameter schema names the Block type), and a Block's name still works as before."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+from typing import Any
+
 import pytest
+from prefect.flows import Flow
 from prefect.utilities.callables import parameter_schema
 from pydantic import SecretStr
 
+import flows
 from flows.payroll_run import payroll_run_deployed
 from tasks.credentials import LingongCredentials, credentials_name
 
 
-def test_the_deployment_form_offers_the_credentials_block() -> None:
-    schema = parameter_schema(payroll_run_deployed.fn).model_dump_for_openapi()
+def _flows_with_credentials() -> list[tuple[str, Flow[Any, Any]]]:
+    found = []
+    for info in pkgutil.iter_modules(flows.__path__):
+        module = importlib.import_module(f"flows.{info.name}")
+        for name, value in vars(module).items():
+            if (
+                isinstance(value, Flow)
+                and value.fn.__module__ == module.__name__
+                and "credentials_block" in inspect.signature(value.fn).parameters
+            ):
+                found.append((f"{info.name}.{name}", value))
+    return found
+
+
+FLOWS = _flows_with_credentials()
+
+
+def test_every_flow_with_credentials_is_found() -> None:
+    names = {name for name, _ in FLOWS}
+    assert {"payroll_run.payroll_run_deployed", "contract_signed.contract_signed", "fund_account.fund_account"} <= names
+    assert len(FLOWS) >= 14
+
+
+@pytest.mark.parametrize(("name", "flow"), FLOWS, ids=[name for name, _ in FLOWS])
+def test_the_deployment_form_offers_the_credentials_block(name: str, flow: Flow[Any, Any]) -> None:
+    schema = parameter_schema(flow.fn).model_dump_for_openapi()
     options = schema["properties"]["credentials_block"]["anyOf"]
-    assert {"$ref": "#/definitions/LingongCredentials"} in options
+    assert {"$ref": "#/definitions/LingongCredentials"} in options, name
     assert {"type": "string"} in options  # a Block's name, as older runs and code pass it
     assert schema["definitions"]["LingongCredentials"]["block_type_slug"] == "lingong-credentials"
+
+
+def test_payroll_run_deployed_is_among_them() -> None:
+    assert any(flow is payroll_run_deployed for _, flow in FLOWS)
 
 
 def test_tasks_get_the_block_name_whichever_form_it_came_in() -> None:

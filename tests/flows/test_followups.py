@@ -29,13 +29,16 @@ from lingong_core.errors import NotFoundError
 from lingong_payroll.journal import Journal, JournalOrder, journal_order
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import Outcome
-from lingong_sandbox.people import Person, card_number, team
+from lingong_sandbox.people import Person, card_number
+from lingong_store.db import Database, database_url
+from lingong_store.links import RunLinks
 from tasks.artifacts import artifact_key
 from tasks.bounces import repay_ref
 from tasks.onboarding import Freelancer, store_people
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
+from tests.flows.conftest import Platform
+from tests.flows.people import team
 
-pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+pytestmark = pytest.mark.usefixtures("prefect")
 
 TAX = "2000064001"
 
@@ -165,6 +168,10 @@ def test_settlement_result_settles_the_runs_journal_from_the_platform(platform: 
     assert invoice.invoice_nos
     assert asyncio.run(invoice_result(apply_no)) == invoice
     assert len(artifacts(artifact_key(f"invoice-{apply_no}"))) == 1
+    with Database(database_url()) as db:  # its 9001's event names the payroll run that applied (tasks/links.py)
+        applied_by, placed_by = RunLinks(db).find([f"lingong.invoice.{apply_no}", f"lingong.settlement.{batch_no}"])
+    assert (applied_by.role, placed_by.role) == ("invoice", "payroll-run")
+    assert applied_by.flow_run_id == placed_by.flow_run_id
 
 
 def test_a_bounce_is_recorded_and_re_paid_once_only_when_the_card_is_fixed(platform: Platform) -> None:

@@ -20,10 +20,9 @@ from lingong_receiver.settings import build_receiver
 from lingong_sandbox.server import SandboxServer
 from lingong_sandbox.settings import Delays, SandboxSettings
 from tasks.funding import recharge_key, sync_recharge, wait_recharge
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS
 from tests.receiver.receiver_helpers import RecordingEmitter, serve_in_thread
 
-pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+pytestmark = pytest.mark.usefixtures("prefect")
 
 RECHARGE_SECONDS = 4.0  # the platform confirms a recharge after 4 s (time_scale 1)
 

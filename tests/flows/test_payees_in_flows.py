@@ -13,11 +13,11 @@ from flows.fund_account import fund_account
 from flows.payroll_run import PayrollRefusedError, payroll_run, payroll_run_deployed
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import Outcome
-from lingong_sandbox.people import team
 from tasks.payees import PAYEE_KEY_BLOCK_ENV, payee_key, store_payroll, stored_payroll
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
+from tests.flows.conftest import Platform
+from tests.flows.people import team
 
-pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+pytestmark = pytest.mark.usefixtures("prefect")
 
 TAX = "2000064001"
 

@@ -15,19 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect.exceptions import ParameterTypeError
 from typer.testing import CliRunner, Result
 
 from flows.fund_account import fund_account
-from flows.payroll_run import PayrollRefusedError, payroll_run
+from flows.payroll_run import PayrollRefusedError, payroll_run, payroll_run_deployed
 from lingong_cli.main import app
 from lingong_core.masking import mask_id
+from lingong_payroll.files import PayrollFileError
 from lingong_payroll.payees import PayeeRow
-from lingong_sandbox.people import Person, team
+from lingong_payroll.report import Outcome
+from lingong_sandbox.people import Person
 from tasks.settlement import available_balance
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
+from tests.flows.conftest import Platform
+from tests.flows.people import team
 from tests.payroll.sheet_files import ZH_HEADER, csv_text, payroll_sheet, table, unicode_text, xls, xlsx
 
-pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+pytestmark = pytest.mark.usefixtures("prefect")
 
 TAX = "2000064001"
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
@@ -140,6 +144,32 @@ def test_the_operators_choices_sheet_amount_column_hidden_rows(platform: Platfor
         ),
     )
     assert got == expect(people, ["100.00", "90.00", "80.00"])
+
+
+def test_the_deployment_form_takes_the_same_choices_as_reading(platform: Platform, workdir: Path) -> None:
+    """A workbook started from the Prefect UI (payroll_run_deployed, the payroll-run deployment's form) has no
+    command line: its ``reading`` parameter carries the sheet, the amount column and hidden rows instead."""
+    people = team(2, seed=1308)
+    header = [*ZH_HEADER[:5], "应发金额", "实发金额", "备注"]
+    sheet = [header, *[[*r[:5], 150, net, r[6]] for r, net in zip(table(people, [0, 0]), [70, 60], strict=True)]]
+    book = str(xlsx(workdir / "表单.xlsx", {"11月": sheet, "说明": payroll_sheet(people[:1], [9])}, hidden_rows={}))
+
+    def deployed(**reading: Any) -> Any:
+        return asyncio.run(payroll_run_deployed("2026-11", payroll_file=book, reading=reading or None))
+
+    before = platform.audit()["orders"]
+    with pytest.raises(PayrollFileError, match="2 visible sheets hold a payroll"):
+        deployed()
+    with pytest.raises(PayrollFileError, match="2 columns could be the amount"):
+        deployed(sheet="11月")
+    with pytest.raises(ParameterTypeError, match=r"reading\.max_amount: String should match pattern"):
+        deployed(sheet="11月", max_amount="lots")
+    assert platform.audit()["orders"] == before, "a refused file paid something"
+    report = deployed(sheet="11月", amount_column="实发金额")
+    assert [(line.outcome, line.amount) for line in report.lines] == [
+        (Outcome.PAID, Decimal("70.00")),
+        (Outcome.PAID, Decimal("60.00")),
+    ]
 
 
 def test_files_that_are_not_what_they_say_are_refused_line_by_line(platform: Platform, workdir: Path) -> None:

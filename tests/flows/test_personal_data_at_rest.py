@@ -1,6 +1,7 @@
 """After every way people enter a run (the demo's chain, the command line on a file, the deployment's form
-on a file and on a stored payroll, a bounce re-paid to a new card), nothing Prefect keeps — its database
-and WAL, result storage — nor the run journal or the payee store holds a full ID, card or mobile number.
+on a file and on a stored payroll, a bounce re-paid to a new card, a marketing payout), nothing Prefect
+keeps — its database and WAL, result storage — nor the run journal, the payee store or the run links holds
+a full ID, card or mobile number.
 
 The scenarios run in a subprocess of their own (tests.pii_scenarios) so that Prefect's state is exactly
 what ``lingong`` keeps in ``.state/prefect``, not the session's shared test harness. The sandbox's own
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -46,6 +48,7 @@ def test_no_full_id_card_or_mobile_rests_in_the_state(tmp_path: Path) -> None:
     assert done["form_file"] == ["PAID"] * 2
     assert done["form_ref"] == ["PAID"] * 2
     assert done["repayment"] == "PAID"
+    assert done["marketing"] == 0
     assert done["paid_twice"] == []
 
     state = tmp_path / ".state"
@@ -53,6 +56,9 @@ def test_no_full_id_card_or_mobile_rests_in_the_state(tmp_path: Path) -> None:
     assert any(p.startswith("prefect/prefect.db") for p in scanned), scanned  # lingong put Prefect's state here
     assert "prefect/prefect.db-wal" in scanned or "prefect/prefect.db" in scanned
     assert "lingong.db" in scanned  # the journal and the payee store (encrypted, so it must pass too)
+    with sqlite3.connect(state / "lingong.db") as db:  # and which run placed what: scanned, so present
+        roles = {role for (role,) in db.execute("SELECT DISTINCT role FROM run_link")}
+    assert {"onboarding", "payroll-run", "marketing-payout", "fund-account", "invoice"} <= roles, roles
     known = [n for group in people().values() for p in group for n in (p.id_card_no, p.bank_card_no, p.mobile)]
     findings = scan([state], exclude=["/sandbox/"], known=known)
     assert findings == [], "\n".join(map(str, findings))

@@ -20,10 +20,11 @@ from lingong_cli.main import app
 from lingong_payroll.journal import Journal, JournalOrder, journal_order
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.report import Outcome
-from lingong_sandbox.people import bad_checksum, team
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
+from lingong_sandbox.people import bad_checksum
+from tests.flows.conftest import Platform
+from tests.flows.people import team
 
-pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+pytestmark = pytest.mark.usefixtures("prefect")
 
 TAX = "2000064002"  # the second provider: no other flow test pays through it
 

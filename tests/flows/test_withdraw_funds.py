@@ -15,10 +15,10 @@ from flows.withdrawal_result import WithdrawalFailedError, withdrawal_result
 from lingong_core.timeutil import now
 from lingong_payroll.withdrawals import WithdrawalRefusedError
 from tasks.common import open_client
-from tests.flows.conftest import PREFECT_HARNESS_SOCKETS, Platform
-from tests.flows.fresh import fresh_platform
+from tests.flows.conftest import Platform
+from tests.flows.fresh import bind_enterprise_account, fresh_platform
 
-pytestmark = [pytest.mark.usefixtures("prefect"), PREFECT_HARNESS_SOCKETS]
+pytestmark = pytest.mark.usefixtures("prefect")
 
 TAX = "2000064001"
 D = Decimal
@@ -30,19 +30,11 @@ def _applied(platform: Platform) -> list[dict[str, object]]:
     return [r for r in log if r.get("code") == 200]
 
 
-async def _bind_account() -> str:
-    async with open_client() as client:
-        bound = await client.account.bind_bank_account(
-            bank_acct_name="灵工示例科技有限公司", bank_acct_no="6226090000000001", bank_name="招商银行深圳分行"
-        )
-    return bound.bind_no
-
-
 def test_a_withdrawal_is_made_once_whatever_is_lost_or_run_again(tmp_path: Path) -> None:
     with fresh_platform(tmp_path) as platform:
         with pytest.raises(WithdrawalRefusedError, match="no enterprise bank account is bound"):
             asyncio.run(withdraw_funds("100.00", "no account", tax_base_code=TAX))
-        asyncio.run(_bind_account())
+        asyncio.run(bind_enterprise_account())
         asyncio.run(fund_account(amount="1000.00", recharge_time=now(), tax_base_code=TAX, reference="withdraw"))
 
         platform.admin("PUT", "settings", delays={"withdrawal": 2000.0})  # the bank takes 4 s to answer

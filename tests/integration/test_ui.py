@@ -148,3 +148,21 @@ def test_a_rejected_payroll_pays_nothing(stack: Stack, tmp_path: Path) -> None:
     finished = wait_run(stack, run_id, timeout=240)
     assert finished.state_name == "Completed"
     assert set(admin(stack, "GET", "audit")["orders"]) == before  # nothing submitted, nothing paid
+
+
+def test_the_blocks_catalog_lists_the_credentials_block_and_the_run_form_picks_one(stack: Stack, page: Any) -> None:
+    """After make up: Blocks → catalog offers "Lingong Credentials"; a deployment's form (payroll-run) takes
+    its credentials_block as that Block type, with a picker of the saved ones (make up saves lingong-sandbox)."""
+    page.goto(f"{stack.config.ui_url}/v2/blocks/catalog")
+    page.get_by_text("Lingong Credentials").first.wait_for()
+
+    page.goto(f"{stack.config.ui_url}/v2/deployments")
+    page.locator('a[href*="/deployments/deployment/"]').filter(has_text=re.compile(r"^payroll-run$")).click()
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Custom run").click()
+    label = page.get_by_text("credentials_block (Optional)", exact=True)
+    label.wait_for()
+    field = page.locator("div.group").filter(has=label).last
+    field.get_by_role("tab", name="LingongCredentials", exact=True).click()
+    field.get_by_text("Select a block...").click()
+    page.get_by_role("option", name="lingong-sandbox").wait_for()

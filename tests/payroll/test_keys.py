@@ -76,3 +76,20 @@ def test_references_are_checked() -> None:
         check_batch_ref("has space")
     with pytest.raises(InputError, match="additional"):
         check_ref("has space")
+
+
+def test_a_marketing_payout_is_a_run_of_its_own_and_a_payrolls_keys_do_not_move() -> None:
+    import hashlib
+
+    payroll = RunKey("M1", "2000064001", "2026-11")
+    old = hashlib.blake2b("\x1f".join(["run", "M1", "2000064001", "2026-11", ""]).encode(), digest_size=20)
+    assert payroll.token == old.hexdigest()[:10].upper()  # the token every earlier payroll's keys came from
+    campaign = RunKey("M1", "2000064001", "2026-11", campaign_no="MC0001")
+    other = RunKey("M1", "2000064001", "2026-11", campaign_no="MC0002")
+    assert len({payroll.token, campaign.token, other.token}) == 3
+    key = campaign.order_no(ID, D("10.00"), 1)
+    assert key.startswith("MO202611")
+    assert len(key) == 30
+    assert person_of(key) == campaign.person(ID) != payroll.person(ID)
+    assert campaign.batch_no([key]).startswith("MB202611")
+    assert "campaign MC0001" in campaign.label

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from lingong_payroll import outcomes
 from lingong_payroll.guard import decide
+from lingong_payroll.journal import JournalOrder
 from lingong_payroll.keys import RunKey
 from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
 from lingong_payroll.payees import Payee
@@ -68,6 +69,9 @@ def test_held_lines_are_reported_with_their_reason_and_never_counted_as_paid() -
     assert report.total(Outcome.PAID) == Decimal("0.00")
     assert report.needs_operator == [line]
     assert "| **paid** | 0 | ¥0.00" in report.markdown()
+    assert "| **asked** (not all paid) | 1 | ¥12.00 |" in report.markdown()
+    paid_in_full = report.model_copy(update={"lines": [line.model_copy(update={"outcome": Outcome.PAID})]})
+    assert "| **asked** | 1 | ¥12.00 |" in paid_in_full.markdown()  # everyone paid: no "not all paid"
     assert outcomes.journal_rows(RUN, [line], sent=set()) == []
 
 
@@ -79,3 +83,43 @@ def test_the_journal_index_is_this_runs_batches_only() -> None:
     )
     assert outcomes.index_batches(rows, RUN) == ["PB1"]
     assert rows[0].outcome == outcomes.SUBMITTING
+
+
+def _recorded(key: str, outcome: str, amount: str = "10.00") -> JournalOrder:
+    return JournalOrder(
+        key, "R1", "2026-11", "2000064001", "PB1", "B1", "O1", Decimal(amount), Decimal("0.60"), outcome
+    )
+
+
+def test_a_bounce_after_the_run_is_caught_up_and_a_real_disagreement_is_a_difference() -> None:
+    recorded = [
+        _recorded("K-PAID", "PAID"),
+        _recorded("K-BOUNCED-SINCE", "PAID"),
+        _recorded("K-FAILED-BUT-PAID", "FAILED"),
+        _recorded("K-BOUNCED-BUT-PAID", "BOUNCED"),
+        _recorded("K-AMOUNT", "PAID", "12.00"),
+        _recorded("K-GONE", "PAID"),
+        _recorded("K-REFUSED", "REFUSED"),  # never sent: nothing to find
+        _recorded("K-PENDING", "PENDING"),  # not final yet: any state will do
+    ]
+    states = {
+        "K-PAID": order("K-PAID", "SUCCESS"),
+        "K-BOUNCED-SINCE": order("K-BOUNCED-SINCE", "BOUNCED"),
+        "K-FAILED-BUT-PAID": order("K-FAILED-BUT-PAID", "SUCCESS"),
+        "K-BOUNCED-BUT-PAID": order("K-BOUNCED-BUT-PAID", "SUCCESS"),
+        "K-AMOUNT": order("K-AMOUNT", "SUCCESS"),
+        "K-PENDING": order("K-PENDING", "PROCESSING"),
+    }
+    assert outcomes.recorded_vs_platform(recorded, states) == [
+        ("state", "K-FAILED-BUT-PAID", "recorded FAILED, platform SUCCESS"),
+        ("state", "K-BOUNCED-BUT-PAID", "recorded BOUNCED, platform SUCCESS"),
+        ("amount", "K-AMOUNT", "recorded 12.00, platform 10.00"),
+        ("missing on platform", "K-GONE", "a run recorded it PAID"),
+    ]
+    caught_up = outcomes.bounced_since(recorded, states)
+    assert caught_up == [_recorded("K-BOUNCED-SINCE", "BOUNCED")]
+    note = outcomes.bounced_since_note([r.out_order_no for r in caught_up])
+    assert note is not None
+    assert "K-BOUNCED-SINCE" in note
+    assert "bounced-order" in note
+    assert outcomes.bounced_since_note([]) is None

@@ -108,6 +108,10 @@ def test_amounts_clerks_type_are_read_exactly(value: object, expected: str) -> N
         (date(2026, 11, 30), "not a date"),
         (True, "not TRUE/FALSE"),
         ("", "is required"),
+        # beyond Decimal's 28 digits once taken to the fen: a message, not InvalidOperation (found by hypothesis)
+        ("100000000000000000000000000", "far too large"),
+        (10**26, "far too large"),
+        (1e300, "far too large"),
     ],
 )
 def test_amounts_that_are_not_what_they_seem_are_refused(value: object, rule: str) -> None:

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from lingong_core import jsoncodec
 from lingong_core.signing import SignAlgorithm
-from lingong_receiver.verify import NotificationRejected, verify_notification
+from lingong_core.verify import NotificationRejected
+from lingong_receiver.verify import verify_notification
 from tests.receiver.receiver_helpers import (
     BIZ_BY_TYPE,
     MERCHANT_NO,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -377,6 +379,25 @@ def test_marketing_batches_respect_the_campaign(rig: Rig) -> None:
     rig.clock.advance(days=1)
     late = rig.refused("SFT0502", batch("MB3", [q.order("M-3", "1.00")], campaignNo=cno))
     assert late.code == codes.CAMPAIGN_NOT_ACTIVE.code
+
+
+def test_a_campaigns_status_follows_its_dates_and_one_already_over_is_not_created(rig: Rig) -> None:
+    (p,) = crew(rig, 1)
+    rig.fund("100")
+    today = rig.clock.now.date()
+
+    def create(key: str, start: object, end: object) -> Any:
+        fields = {"outCampaignNo": key, "campaignName": "秋季", "taxBaseCode": PROVIDER_A}
+        return {**fields, "startDate": str(start), "endDate": str(end)}
+
+    soon = rig.call("SFT1101", create("M-SOON", today + timedelta(days=2), today + timedelta(days=9)))
+    assert soon["status"] == "CREATED"
+    early = rig.refused("SFT0502", batch("MB-SOON", [p.order("MS-1", "1.00")], campaignNo=soon["campaignNo"]))
+    assert early.code == codes.CAMPAIGN_NOT_ACTIVE.code
+    assert rig.call("SFT1101", create("M-NOW", today - timedelta(days=1), today))["status"] == "ACTIVE"
+    over = rig.refused("SFT1101", create("M-OVER", today - timedelta(days=9), today - timedelta(days=1)))
+    assert over.code == 400
+    assert "endDate" in over.msg
 
 
 def test_settlement_sync_records_a_paid_order(rig: Rig) -> None:

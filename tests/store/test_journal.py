@@ -87,7 +87,7 @@ def test_concurrent_writers_lose_and_double_nothing(db_url: str) -> None:
     """Four writers (as four runs on two workers would) record overlapping keys at once, each through its
     own Journal: every key is there once, with the first amount and the most advanced outcome."""
     keys = [f"K{i:03d}" for i in range(60)]
-    start = threading.Barrier(4)
+    start = threading.Barrier(4, timeout=60)  # a writer that fails before it breaks the barrier, not the suite
     errors: list[BaseException] = []
 
     def run(n: int) -> None:
@@ -105,7 +105,8 @@ def test_concurrent_writers_lose_and_double_nothing(db_url: str) -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "a writer is still writing after 2 minutes"
     assert errors == []
     with Journal(db_url) as journal:
         held = journal.orders()
