@@ -58,7 +58,7 @@ from tasks.marketing import (
 )
 from tasks.onboarding import Freelancer, store_people
 from tasks.payees import read_payroll_location, stored_payroll
-from tasks.settlement import ONBOARDING_CODES, available_balance, lookup_orders, precalculate
+from tasks.settlement import ONBOARDING_CODES, available_balance, lookup_orders, precalculate, without_taken
 
 MAX_RESUBMIT_ROUNDS = 5
 ONBOARD_FIRST = "onboard them with this card (the onboard-freelancers deployment), then run again"
@@ -299,6 +299,7 @@ async def _submit(
         if not queue:
             break
         again: list[PlannedOrder] = []
+        taken_so_far = len(taken)
         for batch in queue:
             keys = [o.out_order_no for o in batch.orders]
             journal.record(outcomes.intent_rows(run, batch.out_batch_no, [lines[k] for k in keys]))
@@ -333,7 +334,11 @@ async def _submit(
                 if check.code in ONBOARDING_CODES:
                     lines[key].reason += f" — {ONBOARD_FIRST}"
             again += [o for o in batch.orders if o.out_order_no not in result.refused]
+        if len(taken) > taken_so_far:  # another run holds keys: find all of them before sending the rest
+            again, used = await without_taken(again, run.tax_base_code, credentials_block)
+            taken += used
         queue = plan_batches(run, again, max_batch)
+    outcomes.not_submitted([lines[o.out_order_no] for batch in queue for o in batch.orders], MAX_RESUBMIT_ROUNDS)
     return accepted
 
 

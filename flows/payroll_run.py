@@ -55,6 +55,7 @@ from tasks.settlement import (
     read_run_orders,
     submit_batch,
     wait_batches,
+    without_taken,
 )
 
 MAX_RESUBMIT_ROUNDS = 5
@@ -416,6 +417,7 @@ async def _submit(
             break
         again: list[PlannedOrder] = []
         curable: list[str] = []
+        taken_so_far = len(taken)
         for batch, result in await asyncio.gather(*(send(b) for b in queue)):
             keys = [o.out_order_no for o in batch.orders]
             if result.accepted:
@@ -444,7 +446,11 @@ async def _submit(
                 else:
                     lines[key].outcome, lines[key].reason = Outcome.PENDING, ""
                     again.append(by_order[key])
+        if len(taken) > taken_so_far:  # another run holds keys: find all of them before sending the rest
+            again, used = await without_taken(again, run.tax_base_code, credentials_block)
+            taken += used
         queue = plan_batches(run, again, max_batch)
+    outcomes.not_submitted([lines[o.out_order_no] for batch in queue for o in batch.orders], MAX_RESUBMIT_ROUNDS)
     return accepted
 
 

@@ -97,6 +97,17 @@ def apply_check(line: PayeeLine, check: Check) -> bool:
     return False
 
 
+def not_submitted(lines: Iterable[PayeeLine], rounds: int) -> None:
+    """Lines still unsent when a run has sent its refused batches' other orders again ``rounds`` times: REFUSED
+    with why, so the operator runs again (a re-run sends them; the guard sees anything that did land)."""
+    for line in lines:
+        line.outcome = Outcome.REFUSED
+        line.reason = (
+            f"not sent: the batches holding it were refused {rounds} times in this run (orders beside it refused, "
+            "or their keys held by another run); run again with the same inputs to send it — nobody is paid twice"
+        )
+
+
 def apply_state(line: PayeeLine, state: PlatformOrder, *, earlier: bool) -> None:
     """What the platform says of an order, onto the payee's line."""
     line.order_no, line.out_batch_no, line.batch_no = state.order_no, state.out_batch_no, state.batch_no

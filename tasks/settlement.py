@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from prefect import task
+from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
 from lingong_core.errors import BusinessError, ConflictError, NotFoundError
@@ -109,6 +110,21 @@ async def precalculate(
                 )
             )
     return checks
+
+
+async def without_taken(
+    orders: Sequence[PlannedOrder], tax_base_code: str, credentials_block: str | None = None
+) -> tuple[list[PlannedOrder], list[str]]:
+    """The orders a refused batch leaves, less those whose key another batch already holds; and those keys.
+
+    SFT0502's 409 names one used key per refusal, so a batch holding many orders a concurrent run took would
+    need one round per key; SFT0501 answers for every order (409 in ``failCode``), so one pre-calculation
+    finds them all before the rest is sent again."""
+    if not orders:
+        return [], []
+    checks = await precalculate(quote(list(orders)), tax_base_code, credentials_block)
+    used = {c.out_order_no for c in checks if c.key_used}
+    return [o for o in orders if o.out_order_no not in used], sorted(used)
 
 
 @task(name="available-balance", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)

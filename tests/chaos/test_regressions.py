@@ -253,12 +253,6 @@ def test_a_payee_another_run_submitted_meanwhile_is_followed_not_left_pending(
 
 
 @pytest.mark.chaos_full
-@pytest.mark.xfail(
-    strict=True,
-    reason="payroll_run resubmits a refused batch's other orders at most MAX_RESUBMIT_ROUNDS (5) times and each "
-    "409 names one order: a batch holding more than 5 orders another run took leaves the rest unsubmitted, "
-    "PENDING with no reason (flows/payroll_run.py _submit; not a double payment — a re-run finds them)",
-)
 def test_a_batch_whose_orders_another_run_took_is_followed_whole(
     sandbox: ChaosSandbox, prefect_api: str, tmp_path: Path
 ) -> None:

@@ -57,6 +57,17 @@ def test_a_refusal_is_reported_and_a_used_key_is_left_to_the_guard() -> None:
     assert line.reason == "[4501] limit"
 
 
+def test_a_line_left_unsent_after_the_last_round_is_refused_with_why_and_recorded_only_if_sent() -> None:
+    (o,) = planned()
+    line = outcomes.line_of(o)
+    outcomes.not_submitted([line], 5)
+    assert line.outcome == Outcome.REFUSED  # the operator acts on it (exit 4), never a silent PENDING
+    assert "refused 5 times" in line.reason and "run again" in line.reason
+    assert outcomes.journal_rows(RUN, [line], sent=set()) == []  # never sent: nothing on the platform to follow
+    (row,) = outcomes.journal_rows(RUN, [line], sent={o.out_order_no})
+    assert row.outcome == "REFUSED"
+
+
 def test_held_lines_are_reported_with_their_reason_and_never_counted_as_paid() -> None:
     (paid,) = planned("10.00")
     (edited,) = planned("12.00")
