@@ -8,7 +8,8 @@ process that serves them instead:
 1. it imports every follow-up flow once and applies its deployment (the ones tagged ``notification`` in
    ``prefect.yaml``, with their triggers, descriptions and concurrency limits read from that file, so there
    is one definition) without a work pool: a *served* deployment, READY while this process polls;
-2. every ``LINGONG_FOLLOWUPS_POLL_SECONDS`` (default 0.5) it asks the server for their scheduled runs,
+2. every ``LINGONG_FOLLOWUPS_POLL_SECONDS`` (default 0.5) it reads their scheduled runs (a read only: the
+   poll that also marks the deployments READY, a write, comes every ``MARK_READY_SECONDS``),
    claims each one (Pending; the server refuses a run another runner claimed, or one whose deployment has
    no free concurrency slot), and runs it with Prefect's engine (``run_flow``) in a thread of its own with
    its own event loop, at most ``--limit`` at once; the engine sets Running, the tasks, logs, artifacts and
@@ -92,6 +93,9 @@ def build_deployments(path: Path = PREFECT_YAML) -> list[tuple[Any, Any]]:
 
 #: Seconds between two asks for scheduled follow-ups (``LINGONG_FOLLOWUPS_POLL_SECONDS``).
 DEFAULT_POLL_SECONDS = 0.5
+#: Seconds between two polls that also mark the deployments READY (the server writes each one; the polls in
+#: between only read). Prefect marks a served deployment NOT_READY after 60 s without such a poll.
+MARK_READY_SECONDS = 15.0
 #: Seconds a stopping runner waits for the runs in flight before it marks them Crashed.
 SHUTDOWN_GRACE_SECONDS = 30.0
 
@@ -108,6 +112,7 @@ class FollowUpRunner:
         self.flows: dict[Any, Any] = {}  # deployment id → flow
         self.in_flight: dict[Any, threading.Thread] = {}  # flow run id → its thread
         self.stopping = threading.Event()
+        self.marked_ready_at = float("-inf")  # time.monotonic() of the last poll that marked them READY
         self.log = logging.getLogger("lingong.followups")
 
     async def apply(self, client: Any) -> None:
@@ -126,7 +131,7 @@ class FollowUpRunner:
         if free <= 0 or not self.flows:
             return 0
         due = datetime.now(UTC) + timedelta(seconds=1)
-        runs = await client.get_scheduled_flow_runs_for_deployments(list(self.flows), scheduled_before=due)
+        runs = await self._scheduled(client, due)
         started = 0
         for flow_run in sorted(runs, key=lambda r: r.next_scheduled_start_time or r.expected_start_time or due):
             if started >= free or self.stopping.is_set():
@@ -151,6 +156,43 @@ class FollowUpRunner:
             thread.start()
             started += 1
         return started
+
+    async def _scheduled(self, client: Any, due: datetime) -> list[Any]:
+        """The follow-ups' scheduled runs due by ``due``, read without writing most of the time.
+
+        Prefect's runner endpoint (``get_scheduled_flow_runs_for_deployments``) also marks the deployments
+        READY, a write transaction on the server's database at every call. On SQLite, a write committed while
+        another request's transaction has read but not yet written makes that request fail with "database is
+        locked" — seen as the UI's Resume of a run waiting for approval failing when polls came twice a
+        second. So it is called every ``MARK_READY_SECONDS``; the polls in between read the same runs with
+        the flow-run filter, which writes nothing."""
+        if time.monotonic() - self.marked_ready_at >= MARK_READY_SECONDS:
+            runs: list[Any] = await client.get_scheduled_flow_runs_for_deployments(
+                list(self.flows), scheduled_before=due
+            )
+            self.marked_ready_at = time.monotonic()
+            return runs
+        from prefect.client.schemas.filters import (
+            DeploymentFilter,
+            DeploymentFilterId,
+            FlowRunFilter,
+            FlowRunFilterNextScheduledStartTime,
+            FlowRunFilterState,
+            FlowRunFilterStateType,
+        )
+        from prefect.client.schemas.objects import StateType
+        from prefect.client.schemas.sorting import FlowRunSort
+
+        found: list[Any] = await client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=list(self.flows))),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
+                next_scheduled_start_time=FlowRunFilterNextScheduledStartTime(before_=due),
+            ),
+            sort=FlowRunSort.NEXT_SCHEDULED_START_TIME_ASC,
+            limit=max(self.limit * 4, 50),
+        )
+        return found
 
     def _execute(self, flow: Any, flow_run: Any) -> None:
         """One run, by Prefect's engine, in this thread's own event loop (the engine sets every state)."""

@@ -487,7 +487,9 @@ def up(config: StackConfig, say: Callable[[str], None] = print) -> Stack:
             "--limit",
             str(config.worker_limit),
         ),
-        {**full_env, "PREFECT_WORKER_QUERY_SECONDS": "2", "PREFECT_WORKER_PREFETCH_SECONDS": "5"},
+        # Every worker poll is a write on the server's database (the queue's last poll); on SQLite, a write
+        # between another request's read and write fails that request (the UI's Resume): 5 s, not 2 s.
+        {**full_env, "PREFECT_WORKER_QUERY_SECONDS": "5", "PREFECT_WORKER_PREFETCH_SECONDS": "10"},
         lambda: _worker_online(config),
         90.0,
         say,

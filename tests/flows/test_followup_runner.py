@@ -47,6 +47,37 @@ def test_a_scheduled_run_is_claimed_once_and_runs_in_this_process() -> None:
     assert RAN == ["okok"]
 
 
+def test_the_polls_between_two_ready_marks_find_scheduled_runs_by_reading_only() -> None:
+    """The poll that marks the deployments READY (a write on the server) comes every MARK_READY_SECONDS; the
+    polls in between read: a run scheduled after the marking poll is claimed by the next, reading, poll."""
+
+    async def scenario() -> tuple[Any, list[int], Any]:
+        runner = FollowUpRunner([(await echo.ato_deployment(name="echo-read"), echo)], limit=2, poll_seconds=0.1)
+        async with get_client() as client:
+            await runner.apply(client)
+            (deployment_id,) = runner.flows
+            started = [await runner.poll_once(client)]  # marks READY; nothing scheduled yet
+            marked = runner.marked_ready_at
+            created = await client.create_flow_run_from_deployment(deployment_id, parameters={"value": "rd"})
+            started.append(await runner.poll_once(client))
+            assert runner.marked_ready_at == marked  # this poll only read
+            (thread,) = runner.in_flight.values()
+            await asyncio.to_thread(thread.join, 120)
+            for _ in range(60):  # the server marks READY in the background (its docket), soon after the poll
+                deployment = await client.read_deployment(deployment_id)
+                if str(deployment.status).upper().endswith(".READY"):
+                    break
+                await asyncio.sleep(0.5)
+            return await client.read_flow_run(created.id), started, deployment
+
+    finished, started, deployment = asyncio.run(scenario())
+    assert started == [0, 1]
+    assert finished.state is not None
+    assert finished.state.is_completed()
+    assert str(deployment.status).upper().endswith(".READY")  # DeploymentStatus.READY, not NOT_READY
+    assert "rd" in RAN
+
+
 def test_the_follow_ups_of_prefect_yaml_are_built_with_their_flows_and_triggers() -> None:
     built = {deployment.name: (deployment, served) for deployment, served in build_deployments()}
     assert {"contract-signed", "settlement-result", "bounced-order"} <= set(built)
