@@ -62,7 +62,8 @@ def test_a_line_left_unsent_after_the_last_round_is_refused_with_why_and_recorde
     line = outcomes.line_of(o)
     outcomes.not_submitted([line], 5)
     assert line.outcome == Outcome.REFUSED  # the operator acts on it (exit 4), never a silent PENDING
-    assert "refused 5 times" in line.reason and "run again" in line.reason
+    assert "refused 5 times" in line.reason
+    assert "run again" in line.reason
     assert outcomes.journal_rows(RUN, [line], sent=set()) == []  # never sent: nothing on the platform to follow
     (row,) = outcomes.journal_rows(RUN, [line], sent={o.out_order_no})
     assert row.outcome == "REFUSED"
