@@ -25,6 +25,8 @@ async def echo(value: str, times: int = 1) -> str:
 
 
 def test_a_scheduled_run_is_claimed_once_and_runs_in_this_process() -> None:
+    RAN.clear()
+
     async def scenario() -> tuple[Any, list[int]]:
         runner = FollowUpRunner([(await echo.ato_deployment(name="echo"), echo)], limit=2, poll_seconds=0.1)
         async with get_client() as client:
@@ -50,6 +52,7 @@ def test_a_scheduled_run_is_claimed_once_and_runs_in_this_process() -> None:
 def test_the_polls_between_two_ready_marks_find_scheduled_runs_by_reading_only() -> None:
     """The poll that marks the deployments READY (a write on the server) comes every MARK_READY_SECONDS; the
     polls in between read: a run scheduled after the marking poll is claimed by the next, reading, poll."""
+    RAN.clear()
 
     async def scenario() -> tuple[Any, list[int], Any]:
         runner = FollowUpRunner([(await echo.ato_deployment(name="echo-read"), echo)], limit=2, poll_seconds=0.1)
@@ -75,7 +78,7 @@ def test_the_polls_between_two_ready_marks_find_scheduled_runs_by_reading_only()
     assert finished.state is not None
     assert finished.state.is_completed()
     assert str(deployment.status).upper().endswith(".READY")  # DeploymentStatus.READY, not NOT_READY
-    assert "rd" in RAN
+    assert RAN == ["rd"]
 
 
 def test_the_follow_ups_of_prefect_yaml_are_built_with_their_flows_and_triggers() -> None:
