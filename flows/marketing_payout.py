@@ -272,11 +272,7 @@ async def _onboard(orders: list[PlannedOrder], tax_base_code: str, credentials_b
     checks = {}
     for check in await precalculate(quote(orders), tax_base_code, credentials_block):
         why = result[person[check.out_order_no]]
-        if not check.passed and why.reason:  # onboarding's refusal says more than "not verified"
-            check = check.model_copy(
-                update={"code": why.code or check.code, "reason": f"onboarding refused: {why.reason}"}
-            )
-        checks[check.out_order_no] = check
+        checks[check.out_order_no] = outcomes.after_onboarding(check, why.code, why.reason)
     return checks
 
 

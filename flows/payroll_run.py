@@ -355,11 +355,7 @@ async def _onboard_and_recheck(
     checks = {}
     for check in await precalculate(quote([by_key[k] for k in keys]), tax_base_code, credentials_block):
         result = onboarded[check.out_order_no]
-        if not check.passed and result.reason:  # onboarding's refusal says more than "not verified"
-            check = check.model_copy(
-                update={"code": result.code or check.code, "reason": f"onboarding refused: {result.reason}"}
-            )
-        checks[check.out_order_no] = check
+        checks[check.out_order_no] = outcomes.after_onboarding(check, result.code, result.reason)
     return checks
 
 

@@ -87,6 +87,14 @@ def refusal(check: Check) -> str:
     return f"[{check.code}] {check.reason}"
 
 
+def after_onboarding(check: Check, code: int | None, reason: str) -> Check:
+    """SFT0501's answer for an order whose payee was just onboarded: when onboarding refused them, its code and
+    reason say more than the platform's "not verified"."""
+    if check.passed or not reason:
+        return check
+    return check.model_copy(update={"code": code or check.code, "reason": f"onboarding refused: {reason}"})
+
+
 def apply_check(line: PayeeLine, check: Check) -> bool:
     """SFT0501's answer onto the line; whether the order may be sent (a used key is not, nor refused)."""
     line.service_amount = check.service_amount
