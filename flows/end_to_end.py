@@ -77,7 +77,7 @@ async def end_to_end(
                     id_card_no=p.id_card_no,
                     mobile=p.mobile,
                     bank_card_no=p.bank_card_no,
-                    amount=p.amount,
+                    amount=Decimal(p.amount),
                 ),
             )
             for i, p in enumerate(payees)

@@ -351,7 +351,7 @@ def _cell_for(column: str, value: Any) -> Any:
 
 def _payee_or_errors(row: int, raw: dict[str, Any], max_amount: Decimal | None) -> Payee | list[RowError]:
     try:
-        return Payee.model_validate(raw, context={"max_amount": max_amount})
+        return Payee.validate(raw, max_amount)
     except ValidationError as exc:
         errors = []
         for err in exc.errors():

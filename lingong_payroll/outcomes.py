@@ -92,7 +92,7 @@ def after_onboarding(check: Check, code: int | None, reason: str) -> Check:
     reason say more than the platform's "not verified"."""
     if check.passed or not reason:
         return check
-    return check.model_copy(update={"code": code or check.code, "reason": f"onboarding refused: {reason}"})
+    return replace(check, code=code or check.code, reason=f"onboarding refused: {reason}")
 
 
 def apply_check(line: PayeeLine, check: Check) -> bool:

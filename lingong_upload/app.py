@@ -225,7 +225,7 @@ Nothing is paid before you confirm on the next page.</p>
         with config.store() as store:
             ref = store.put_payroll(
                 (
-                    {**p.model_dump(), "amount": f"{p.amount:.2f}", "row": row}
+                    {**p.fields(), "amount": f"{p.amount:.2f}", "row": row}
                     for p, row in zip(parsed.payees, parsed.rows, strict=True)
                 ),
                 source="upload page",

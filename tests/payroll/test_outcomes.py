@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from lingong_payroll import outcomes
@@ -34,7 +35,9 @@ def order(key: str, status: str, amount: str = "10.00") -> PlatformOrder:
 def test_a_line_is_masked_and_takes_the_platforms_state() -> None:
     (o,) = planned()
     line = outcomes.line_of(o)
-    assert ANN.id_card_no not in line.model_dump_json()
+    assert ANN.id_card_no not in repr(line)
+    report = PayrollReport(run="R", period="2026-11", tax_base_code="T", lines=[line])
+    assert ANN.id_card_no not in report.model_dump_json()
     outcomes.apply_state(line, order(o.out_order_no, "SUCCESS"), earlier=True)
     assert line.outcome == Outcome.PAID
     assert "earlier run" in line.reason
@@ -82,7 +85,7 @@ def test_held_lines_are_reported_with_their_reason_and_never_counted_as_paid() -
     assert report.needs_operator == [line]
     assert "| **paid** | 0 | ¥0.00" in report.markdown()
     assert "| **asked** (not all paid) | 1 | ¥12.00 |" in report.markdown()
-    paid_in_full = report.model_copy(update={"lines": [line.model_copy(update={"outcome": Outcome.PAID})]})
+    paid_in_full = report.model_copy(update={"lines": [replace(line, outcome=Outcome.PAID)]})
     assert "| **asked** | 1 | ¥12.00 |" in paid_in_full.markdown()  # everyone paid: no "not all paid"
     assert outcomes.journal_rows(RUN, [line], sent=set()) == []
 
