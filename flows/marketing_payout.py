@@ -168,7 +168,7 @@ async def marketing_payout(
     try:
         # 1. What the platform already holds for this campaign and period (the journal is an index only).
         checks = {c.out_order_no: c for c in await precalculate(quote(planned), tax_base_code, credentials_block)}
-        index = outcomes.index_batches(journal.orders(tax_base_code), run)
+        index = outcomes.index_batches(journal.orders(tax_base_code, runs={run.token}), run)
         used = sorted(k for k, c in checks.items() if c.key_used)
         found = (
             await read_campaign_orders(run.campaign_no, index, used, credentials_block=credentials_block)

@@ -171,7 +171,7 @@ async def payroll_run(
         # 1. What the platform already holds for this run: SFT0501 flags each line's key already used (and
         #    prices the rest); the journal's index lists the run's batches (SFT0503/0504) — it is never the truth.
         checks = {c.out_order_no: c for c in await precalculate(quote(planned), tax_base_code, credentials_block)}
-        index = outcomes.index_batches(journal.orders(tax_base_code), run)
+        index = outcomes.index_batches(journal.orders(tax_base_code, runs={run.token}), run)
         used = sorted(k for k, c in checks.items() if c.key_used)
         found = await read_run_orders(index, used, credentials_block) if index or used else []
 

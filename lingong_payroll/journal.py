@@ -17,7 +17,7 @@ PostgreSQL alike), so concurrent runs on several workers neither lose nor double
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +30,7 @@ from lingong_core.timeutil import format_datetime, now
 from lingong_store.db import Database, resolve_url
 
 JOURNAL_DB_ENV = "LINGONG_JOURNAL_DB"
+KEYS_PER_QUERY = 500  # outOrderNos in one IN (…): under SQLite's and PostgreSQL's parameter limits
 
 #: How far along each outcome is; a write never replaces an outcome with one of the same or a lower rank.
 #: A conflict (the key already used for another amount) is a run's view, so the platform's final state of
@@ -63,6 +64,7 @@ journal_order = Table(
     Column("updated", String, nullable=False),
     Index("journal_order_batch", "out_batch_no"),
     Index("journal_order_tax", "tax_base_code"),
+    Index("journal_order_run", "run"),  # a run reads its own rows, not the merchant's history
 )
 
 
@@ -160,27 +162,48 @@ class Journal:
                 params = [{**constants, **row} for row in ordered]
             conn.exec_driver_sql(str(compiled), params)
 
-    def orders(self, tax_base_code: str | None = None) -> list[JournalOrder]:
-        """Every order recorded (of one tax base), by ``outOrderNo``."""
-        query = select(journal_order).order_by(journal_order.c.out_order_no)
+    def orders(
+        self,
+        tax_base_code: str | None = None,
+        *,
+        runs: Collection[str] | None = None,
+        keys: Collection[str] | None = None,
+    ) -> list[JournalOrder]:
+        """The orders recorded (of one tax base; of these runs; with these ``outOrderNo``s), by ``outOrderNo``.
+
+        ``runs`` and ``keys`` scope the query itself (indexed), so what a run or a notification reads does not
+        grow with the months of history the journal holds."""
+        if (runs is not None and not runs) or (keys is not None and not keys):
+            return []
+        query = select(journal_order)
         if tax_base_code:
             query = query.where(journal_order.c.tax_base_code == tax_base_code)
+        if runs is not None:
+            query = query.where(journal_order.c.run.in_(sorted(runs)))
+        found: list[JournalOrder] = []
         with self.db.connect() as conn:
-            return [
-                JournalOrder(
-                    r.out_order_no,
-                    r.run,
-                    r.period,
-                    r.tax_base_code,
-                    r.out_batch_no,
-                    r.batch_no,
-                    r.order_no,
-                    Decimal(r.amount),
-                    Decimal(r.service_amount),
-                    r.outcome,
-                )
-                for r in conn.execute(query)
-            ]
+            wanted = sorted(keys) if keys is not None else None
+            for start in range(0, len(wanted), KEYS_PER_QUERY) if wanted is not None else [0]:
+                scoped = query
+                if wanted is not None:
+                    scoped = query.where(journal_order.c.out_order_no.in_(wanted[start : start + KEYS_PER_QUERY]))
+                found += [
+                    JournalOrder(
+                        r.out_order_no,
+                        r.run,
+                        r.period,
+                        r.tax_base_code,
+                        r.out_batch_no,
+                        r.batch_no,
+                        r.order_no,
+                        Decimal(r.amount),
+                        Decimal(r.service_amount),
+                        r.outcome,
+                    )
+                    for r in conn.execute(scoped)
+                ]
+        found.sort(key=lambda o: o.out_order_no)
+        return found
 
     def close(self) -> None:
         if self._owned:

@@ -159,6 +159,9 @@ class Database:
         with self.begin() as connection:
             self.lock(connection, "lingong.schema")
             metadata.create_all(connection, checkfirst=True)
+            for table in metadata.sorted_tables:  # an index added since a table was created
+                for index in table.indexes:
+                    index.create(connection, checkfirst=True)
         self._created.add(id(metadata))
 
     def lock(self, connection: Connection, *names: str) -> None:

@@ -95,7 +95,7 @@ async def record_outcomes(orders: Sequence[PlatformOrder], tax_base_code: str) -
     """
     journal = Journal()
     try:
-        held = {row.out_order_no: row for row in journal.orders(tax_base_code)}
+        held = {row.out_order_no: row for row in journal.orders(tax_base_code, keys={o.out_order_no for o in orders})}
         update = JournalUpdate()
         writes: list[JournalOrder] = []
         for order in orders:
@@ -113,7 +113,7 @@ async def record_outcomes(orders: Sequence[PlatformOrder], tax_base_code: str) -
             journal.record(writes)
         touched = {held[k].run for k in update.updated + update.unchanged}
         if touched:
-            update.runs = run_states(journal.orders(tax_base_code), touched)
+            update.runs = run_states(journal.orders(tax_base_code, runs=touched), touched)
         return update
     finally:
         journal.close()
@@ -124,6 +124,6 @@ async def journal_period(out_order_no: str, tax_base_code: str) -> str | None:
     """The period of the payroll run that submitted this order, when the journal knows it."""
     journal = Journal()
     try:
-        return next((o.period for o in journal.orders(tax_base_code) if o.out_order_no == out_order_no), None)
+        return next((o.period for o in journal.orders(tax_base_code, keys={out_order_no})), None)
     finally:
         journal.close()

@@ -156,3 +156,32 @@ def test_a_journal_file_written_before_sqlalchemy_is_used_as_it_is(tmp_path: Pat
             ("K0", Decimal("5.00"), "PAID"),
             ("K1", Decimal("100.00"), "PENDING"),
         ]
+
+
+def test_a_run_reads_its_own_rows_and_a_notification_its_own_keys(db_url: str) -> None:
+    """The queries are scoped in the database, in chunks under the parameter limits: what a run or a
+    notification reads does not grow with the months of other runs the journal holds."""
+    with Journal(db_url) as journal:
+        journal.record([order(f"A{i:04d}", "PAID", run="R1") for i in range(1200)])
+        journal.record([order(f"B{i:04d}", "PAID", run="R2") for i in range(30)])
+        assert {o.run for o in journal.orders(TAX, runs={"R2"})} == {"R2"}
+        assert len(journal.orders(TAX, runs={"R1", "R2"})) == 1230
+        wanted = {f"A{i:04d}" for i in range(0, 1200, 2)} | {"B0001", "NOT-RECORDED"}
+        found = journal.orders(TAX, keys=wanted)
+        assert [o.out_order_no for o in found] == sorted(wanted - {"NOT-RECORDED"})
+        assert journal.orders(TAX, keys=set()) == []
+        assert journal.orders(TAX, runs=()) == []
+        assert journal.orders("another tax base", keys=wanted) == []
+
+
+def test_an_index_added_since_the_table_was_made_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    with Journal(path) as journal:
+        journal.record([order("K1", "PAID")])
+    with sqlite3.connect(path) as conn:  # a journal made before the run index existed
+        conn.execute("DROP INDEX journal_order_run")
+    with Journal(path) as journal:
+        assert [o.out_order_no for o in journal.orders(runs={"R1"})] == ["K1"]
+    with sqlite3.connect(path) as conn:
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "journal_order_run" in names
