@@ -30,6 +30,7 @@ from lingong_core.timeutil import format_datetime, now
 from lingong_store.db import Database, resolve_url
 
 JOURNAL_DB_ENV = "LINGONG_JOURNAL_DB"
+ROWS_PER_STATEMENT = 1000  # rows turned into parameters and written at a time
 KEYS_PER_QUERY = 500  # outOrderNos in one IN (…): under SQLite's and PostgreSQL's parameter limits
 
 #: How far along each outcome is; a write never replaces an outcome with one of the same or a lower rank.
@@ -86,6 +87,37 @@ def _rank(outcome: Any) -> Any:
     return case(OUTCOME_RANK, value=outcome, else_=-1)
 
 
+ROW_COLUMNS = (
+    "out_order_no",
+    "run",
+    "period",
+    "tax_base_code",
+    "out_batch_no",
+    "batch_no",
+    "order_no",
+    "amount",
+    "service_amount",
+    "outcome",
+    "updated",
+)
+
+
+def _row(o: JournalOrder, stamp: str) -> dict[str, str]:
+    return {
+        "out_order_no": o.out_order_no,
+        "run": o.run,
+        "period": o.period,
+        "tax_base_code": o.tax_base_code,
+        "out_batch_no": o.out_batch_no,
+        "batch_no": o.batch_no,
+        "order_no": o.order_no,
+        "amount": f"{o.amount:.2f}",
+        "service_amount": f"{o.service_amount:.2f}",
+        "outcome": o.outcome,
+        "updated": stamp,
+    }
+
+
 class Journal:
     """The journal in ``path`` (a SQLite file or a URL), else the configured database; or in ``db``, which
     the caller owns (:meth:`close` then leaves it open)."""
@@ -100,33 +132,20 @@ class Journal:
 
     def record(self, orders: Iterable[JournalOrder]) -> None:
         """Insert each order once per key, or move its record forward: numbers only gain information and
-        the outcome only advances (:data:`OUTCOME_RANK`); run, period, tax base and amount stay the first's."""
-        stamp = format_datetime(now())
-        rows = [
-            {
-                "out_order_no": o.out_order_no,
-                "run": o.run,
-                "period": o.period,
-                "tax_base_code": o.tax_base_code,
-                "out_batch_no": o.out_batch_no,
-                "batch_no": o.batch_no,
-                "order_no": o.order_no,
-                "amount": f"{o.amount:.2f}",
-                "service_amount": f"{o.service_amount:.2f}",
-                "outcome": o.outcome,
-                "updated": stamp,
-            }
-            for o in orders
-        ]
-        if not rows:
+        the outcome only advances (:data:`OUTCOME_RANK`); run, period, tax base and amount stay the first's.
+
+        One transaction, written :data:`ROWS_PER_STATEMENT` rows at a time: a 100,000-payee run's rows are
+        never all turned into parameters at once."""
+        # one row per key (PostgreSQL refuses an upsert that touches a row twice): the most advanced of a
+        # key's rows, the last of equals
+        latest: dict[str, JournalOrder] = {}
+        for o in orders:
+            held = latest.get(o.out_order_no)
+            if held is None or OUTCOME_RANK.get(o.outcome, -1) >= OUTCOME_RANK.get(held.outcome, -1):
+                latest[o.out_order_no] = o
+        if not latest:
             return
-        # one row per key and statement (PostgreSQL refuses an upsert that touches a row twice): the most
-        # advanced of a key's rows, the last of equals
-        latest: dict[str, dict[str, str]] = {}
-        for row in rows:
-            held = latest.get(row["out_order_no"])
-            if held is None or OUTCOME_RANK.get(row["outcome"], -1) >= OUTCOME_RANK.get(held["outcome"], -1):
-                latest[row["out_order_no"]] = row
+        stamp = format_datetime(now())
         dialect = postgresql if not self.db.is_sqlite else sqlite
         statement = dialect.insert(journal_order)
         new, old = statement.excluded, journal_order.c
@@ -150,17 +169,19 @@ class Journal:
             # Compiled once and handed to the driver's executemany: SQLAlchemy's own executemany builds each
             # row's parameters through the compiler (~0.3 ms a row: 3 s for the 30,000 rows of a 10,000-payee
             # run). The statement's constants (the rank table, "") are the compiler's own parameters.
-            compiled = statement.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+            compiled = statement.compile(dialect=conn.dialect, column_keys=list(ROW_COLUMNS))
             constants = compiled.params
+            names = (compiled.positiontup or []) if compiled.positional else None
             # sorted: two runs upserting overlapping keys take the row locks in one order, never deadlock
-            ordered = [latest[key] for key in sorted(latest)]
-            params: list[Any]
-            if compiled.positional:
-                names = compiled.positiontup or []
-                params = [tuple(row[n] if n in row else constants[n] for n in names) for row in ordered]
-            else:
-                params = [{**constants, **row} for row in ordered]
-            conn.exec_driver_sql(str(compiled), params)
+            ordered = sorted(latest)
+            for start in range(0, len(ordered), ROWS_PER_STATEMENT):
+                rows = [_row(latest[key], stamp) for key in ordered[start : start + ROWS_PER_STATEMENT]]
+                params: list[Any]
+                if names is not None:
+                    params = [tuple(row[n] if n in row else constants[n] for n in names) for row in rows]
+                else:
+                    params = [{**constants, **row} for row in rows]
+                conn.exec_driver_sql(str(compiled), params)
 
     def orders(
         self,
