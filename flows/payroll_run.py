@@ -59,6 +59,7 @@ from tasks.settlement import (
 )
 
 MAX_RESUBMIT_ROUNDS = 5
+COLLECT_BATCHES = 10  # batches whose orders (SFT0504) are read and applied at a time
 
 
 class PayrollRefusedError(ValueError):
@@ -296,9 +297,11 @@ async def payroll_run(
                     f"still processing when the run stopped waiting: {', '.join(unfinished)}; "
                     "run again with the same inputs to pick up the results (nothing is paid twice)"
                 )
-            for state in await collect_orders(wait_for, credentials_block):
-                if state.out_order_no in lines and lines[state.out_order_no].outcome != Outcome.HELD:
-                    outcomes.apply_state(lines[state.out_order_no], state, earlier=state.out_order_no in earlier)
+            # ten batches' orders at a time: a 100,000-payee run never holds every platform order at once
+            for start in range(0, len(wait_for), COLLECT_BATCHES):
+                for state in await collect_orders(wait_for[start : start + COLLECT_BATCHES], credentials_block):
+                    if state.out_order_no in lines and lines[state.out_order_no].outcome != Outcome.HELD:
+                        outcomes.apply_state(lines[state.out_order_no], state, earlier=state.out_order_no in earlier)
         report.batches = sorted({line.batch_no for line in lines.values() if line.batch_no})
         journal.record(outcomes.journal_rows(run, lines.values(), sent))
     finally:

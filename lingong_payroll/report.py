@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, MutableSequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from itertools import islice
 from typing import Any, TypeVar, get_args, overload
 
 from pydantic import BaseModel, Field, GetCoreSchemaHandler
@@ -164,8 +165,15 @@ class PayrollReport(BaseModel):
         """Lines not paid for a reason the operator must act on."""
         return [line for line in self.lines if line.outcome in NEEDS_OPERATOR]
 
-    def table(self) -> list[dict[str, str]]:
-        """Rows for a Prefect table artifact (all personal data already masked)."""
+    def table(self, limit: int | None = None) -> list[dict[str, str]]:
+        """Rows for a Prefect table artifact (all personal data already masked): every line, or at most
+        ``limit`` — then every line not paid comes first (what the operator must see), then the paid ones,
+        each in sheet order."""
+        lines: Iterable[PayeeLine] = self.lines
+        if limit is not None and len(self.lines) > limit:
+            unpaid = [line for line in self.lines if line.outcome != Outcome.PAID]
+            paid = (line for line in self.lines if line.outcome == Outcome.PAID)
+            lines = unpaid[:limit] + list(islice(paid, max(0, limit - len(unpaid))))
         return [
             {
                 "row": str(line.row),
@@ -178,7 +186,7 @@ class PayrollReport(BaseModel):
                 "orderNo": line.order_no,
                 "reason": line.reason,
             }
-            for line in self.lines
+            for line in lines
         ]
 
     def markdown(self) -> str:

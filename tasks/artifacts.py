@@ -53,8 +53,21 @@ class Progress:
             await aupdate_progress_artifact(self._id, percent)
 
 
+#: Lines in a run's table artifact at most: the Prefect server keeps the table as one JSON value and the UI
+#: renders it whole, so a 100,000-payee table (~20 MB) would be neither kept nor read. Every line not paid is
+#: in it first; the summary counts every line, and the flow's returned report holds them all.
+MAX_TABLE_LINES = 5000
+
+
 async def publish_report(report: PayrollReport) -> None:
-    """The table (one masked line per payee) and the markdown summary of a payroll run."""
+    """The table (one masked line per payee, up to :data:`MAX_TABLE_LINES`) and the markdown summary."""
     key = artifact_key(f"payroll-{report.period}-{report.tax_base_code}-{report.run}")
-    await acreate_table_artifact(report.table(), key=key + "-payees", description="Result per payee (masked)")
+    table = report.table(MAX_TABLE_LINES)
+    description = "Result per payee (masked)"
+    if len(table) < len(report.lines):
+        description += (
+            f": {len(table):,} of {len(report.lines):,} lines — every line not paid, then the first paid, "
+            "in sheet order; the summary counts them all"
+        )
+    await acreate_table_artifact(table, key=key + "-payees", description=description)
     await acreate_markdown_artifact(report.markdown(), key=key + "-summary", description="Payroll summary")

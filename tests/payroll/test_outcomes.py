@@ -12,7 +12,7 @@ from lingong_payroll.keys import RunKey
 from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
 from lingong_payroll.payees import Payee
 from lingong_payroll.plan import plan_orders
-from lingong_payroll.report import Outcome, PayrollReport
+from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
 from lingong_sandbox.people import team
 
 RUN = RunKey("M1", "2000064001", "2026-11")
@@ -138,3 +138,18 @@ def test_a_bounce_after_the_run_is_caught_up_and_a_real_disagreement_is_a_differ
     assert "K-BOUNCED-SINCE" in note
     assert "bounced-order" in note
     assert outcomes.bounced_since_note([]) is None
+
+
+def test_a_large_reports_table_shows_every_unpaid_line_first_and_is_capped() -> None:
+    def line(row: int, outcome: Outcome) -> PayeeLine:
+        return PayeeLine(
+            row=row, name="张*", id_card_no="1101**", bank_card_no="6222 **", amount=Decimal(1), outcome=outcome
+        )
+
+    unpaid = {2: Outcome.FAILED, 7: Outcome.HELD, 9: Outcome.REFUSED}
+    report = PayrollReport(
+        run="R", period="2026-11", tax_base_code="T", lines=[line(r, unpaid.get(r, Outcome.PAID)) for r in range(1, 11)]
+    )
+    assert [t["row"] for t in report.table(5)] == ["2", "7", "9", "1", "3"]
+    assert [t["row"] for t in report.table(2)] == ["2", "7"]  # the operator's lines before any paid one
+    assert len(report.table()) == len(report.table(10)) == 10
