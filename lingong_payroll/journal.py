@@ -87,19 +87,7 @@ def _rank(outcome: Any) -> Any:
     return case(OUTCOME_RANK, value=outcome, else_=-1)
 
 
-ROW_COLUMNS = (
-    "out_order_no",
-    "run",
-    "period",
-    "tax_base_code",
-    "out_batch_no",
-    "batch_no",
-    "order_no",
-    "amount",
-    "service_amount",
-    "outcome",
-    "updated",
-)
+ROW_COLUMNS = tuple(journal_order.c.keys())  # the parameters of a row, in the table's order
 
 
 def _row(o: JournalOrder, stamp: str) -> dict[str, str]:
