@@ -389,10 +389,10 @@ async def _submit(
 
     async def send(batch: PlannedBatch) -> tuple[PlannedBatch, Submission]:
         keys = [o.out_order_no for o in batch.orders]
-        journal.record(outcomes.intent_rows(run, batch.out_batch_no, [lines[k] for k in keys]))
-        sent.update(keys)
-        async with gate:
-            return batch, await submit_batch(
+        async with gate:  # journalled just before it is sent, not all batches up front while none is sent
+            journal.record(outcomes.intent_rows(run, batch.out_batch_no, [lines[k] for k in keys]))
+            sent.update(keys)
+            result = await submit_batch(
                 batch.out_batch_no,
                 quote(list(batch.orders)),  # quote: Prefect need not walk 1,000 rows
                 run.tax_base_code,
@@ -400,6 +400,11 @@ async def _submit(
                 project_no,
                 credentials_block,
             )
+        if result.accepted:  # journalled at once, while the platform works on the other batches
+            journal.record(outcomes.submitted_rows(run, batch.out_batch_no, result.batch_no, [lines[k] for k in keys]))
+            for k in keys:
+                lines[k].out_batch_no = batch.out_batch_no
+        return batch, result
 
     async def cure(keys: list[str]) -> dict[str, str]:
         """Payees a batch was refused for whom onboarding is the cure (a card not bound yet: SFT0501 does
@@ -418,14 +423,8 @@ async def _submit(
         curable: list[str] = []
         taken_so_far = len(taken)
         for batch, result in await asyncio.gather(*(send(b) for b in queue)):
-            keys = [o.out_order_no for o in batch.orders]
             if result.accepted:
                 accepted.append(batch.out_batch_no)
-                journal.record(
-                    outcomes.submitted_rows(run, batch.out_batch_no, result.batch_no, [lines[k] for k in keys])
-                )
-                for k in keys:
-                    lines[k].out_batch_no = batch.out_batch_no
                 continue
             for key, check in result.refused.items():
                 if key not in lines:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from lingong_core.errors import BusinessError, ConflictError, NotFoundError
 from lingong_core.masking import scrub
 from lingong_core.models.common import BatchStatus
-from lingong_core.models.settlement import FeeCalcOrder, SettlementOrder, SettlementOrderInput
+from lingong_core.models.settlement import FeeCalcOrder, FeeCalcResult, SettlementOrder, SettlementOrderInput
 from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
 from lingong_payroll.report import Lines
 
@@ -36,6 +36,7 @@ from .notices import as_text
 NOT_VERIFIED, CARD_NOT_BOUND, CONTRACT_NOT_SIGNED, CONTRACT_EXPIRED = 4106, 4205, 4301, 4302
 ONBOARDING_CODES = frozenset({NOT_VERIFIED, CARD_NOT_BOUND, CONTRACT_NOT_SIGNED, CONTRACT_EXPIRED})
 MAX_PER_CALL = 1000
+CALLS_IN_FLIGHT = 4  # 1,000-order calls (SFT0501, SFT0504 pages) in flight at once, as the bare script of record
 
 
 class Submission(BaseModel):
@@ -76,39 +77,46 @@ def _code(value: object) -> int | None:
 async def precalculate(
     orders: Sequence[PlannedOrder], tax_base_code: str, credentials_block: str | None = None
 ) -> Lines[Check]:
-    """SFT0501 for every order (1,000 per call): the fee, and whether the platform would take it. A ``Lines``:
-    Prefect takes the result as one value (lingong_payroll.report.Lines)."""
+    """SFT0501 for every order (1,000 per call, :data:`CALLS_IN_FLIGHT` at a time): the fee, and whether the
+    platform would take it. Each call's request is built when it is sent and its answer is made ``Check``s at
+    once, so a 100,000-order run holds four calls' models, not a hundred. A ``Lines``: Prefect takes the result
+    as one value (lingong_payroll.report.Lines)."""
+    gate = asyncio.Semaphore(CALLS_IN_FLIGHT)
     async with open_client(credentials_block) as client:
-        chunks = [orders[i : i + MAX_PER_CALL] for i in range(0, len(orders), MAX_PER_CALL)]
-        answers = await asyncio.gather(
-            *(
-                client.settlement.precalculate(
+
+        async def one(chunk: Sequence[PlannedOrder]) -> list[Check]:
+            async with gate:
+                answer = await client.settlement.precalculate(
                     tax_base_code=tax_base_code,
                     orders=[
                         FeeCalcOrder(out_order_no=o.out_order_no, id_card_no=o.payee.id_card_no, amount=o.amount)
                         for o in chunk
                     ],
                 )
-                for chunk in chunks
+            return _checks(chunk, answer.items)
+
+        chunks = [orders[i : i + MAX_PER_CALL] for i in range(0, len(orders), MAX_PER_CALL)]
+        return Lines(c for checks in await asyncio.gather(*(one(chunk) for chunk in chunks)) for c in checks)
+
+
+def _checks(chunk: Sequence[PlannedOrder], items: Sequence[FeeCalcResult]) -> list[Check]:
+    """SFT0501's answer for ``chunk``, one ``Check`` per order in the chunk's order."""
+    by_key = {item.out_order_no: item for item in items}
+    checks = []
+    for order in chunk:
+        item = by_key.get(order.out_order_no)
+        if item is None:
+            checks.append(Check(out_order_no=order.out_order_no, passed=False, reason="not in SFT0501's answer"))
+            continue
+        checks.append(
+            Check(
+                out_order_no=order.out_order_no,
+                passed=str(item.check_result) == "PASS",
+                service_amount=item.service_amount,
+                code=_code(item.fail_code) if item.fail_code else None,
+                reason=item.fail_msg or "",
             )
         )
-    checks: Lines[Check] = Lines()
-    for chunk, answer in zip(chunks, answers, strict=True):
-        by_key = {item.out_order_no: item for item in answer.items}
-        for order in chunk:
-            item = by_key.get(order.out_order_no)
-            if item is None:
-                checks.append(Check(out_order_no=order.out_order_no, passed=False, reason="not in SFT0501's answer"))
-                continue
-            checks.append(
-                Check(
-                    out_order_no=order.out_order_no,
-                    passed=str(item.check_result) == "PASS",
-                    service_amount=item.service_amount,
-                    code=_code(item.fail_code) if item.fail_code else None,
-                    reason=item.fail_msg or "",
-                )
-            )
     return checks
 
 
@@ -303,16 +311,20 @@ async def read_run_orders(
     (SFT0505). The guard's input; the batches come from the run journal, an index only."""
     found: dict[str, PlatformOrder] = {}
     async with open_client(credentials_block) as client:
+        gate = asyncio.Semaphore(CALLS_IN_FLIGHT)
 
         async def batch(out_batch_no: str) -> list[PlatformOrder]:
-            try:
-                await client.settlement.batch(out_batch_no=out_batch_no)
-            except NotFoundError:
-                return []
-            return [
-                platform_order(o)
-                async for o in client.settlement.batch_orders.iter(out_batch_no=out_batch_no, page_size=MAX_PER_CALL)
-            ]
+            async with gate:
+                try:
+                    await client.settlement.batch(out_batch_no=out_batch_no)
+                except NotFoundError:
+                    return []
+                return [
+                    platform_order(o)
+                    async for o in client.settlement.batch_orders.iter(
+                        out_batch_no=out_batch_no, page_size=MAX_PER_CALL
+                    )
+                ]
 
         for chunk in await asyncio.gather(*(batch(b) for b in sorted(set(out_batch_nos)))):
             found.update((o.out_order_no, o) for o in chunk)
