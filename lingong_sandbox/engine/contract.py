@@ -43,7 +43,9 @@ schema(
         sign_time TEXT,
         expire_time TEXT
     );
-    CREATE INDEX IF NOT EXISTS eng_contract_person ON eng_contract (freelancer_no, tax_base_code)
+    CREATE INDEX IF NOT EXISTS eng_contract_person ON eng_contract (freelancer_no, tax_base_code);
+    -- the background's expiry sweep, every tick: the live contracts due, not every contract ever made
+    CREATE INDEX IF NOT EXISTS eng_contract_expiry ON eng_contract (status, expire_time)
     """
 )
 
