@@ -38,7 +38,7 @@ from lingong_payroll.payees import PayeeRow
 from lingong_payroll.plan import MAX_BATCH, PlannedBatch, plan_batches, plan_orders
 from lingong_payroll.projects import check_project_name, project_key
 from lingong_payroll.report import Lines, Outcome, PayeeLine, PayrollReport
-from tasks.approval import payroll_summary, require_approval
+from tasks.approval import pending_payroll_summary, require_approval
 from tasks.artifacts import publish_report
 from tasks.credentials import CredentialsParameter, credentials_name, load_settings
 from tasks.invoicing import apply_invoice
@@ -59,7 +59,7 @@ from tasks.settlement import (
 )
 
 MAX_RESUBMIT_ROUNDS = 5
-COLLECT_BATCHES = 10  # batches whose orders (SFT0504) are read and applied at a time
+COLLECT_BATCHES = 4  # batches whose orders (SFT0504) are read and applied at a time, one call each in flight
 
 
 class PayrollRefusedError(ValueError):
@@ -242,10 +242,12 @@ async def payroll_run(
                 f"the account with {tax_base_code} holds {fmt_yuan(available)}; this payroll needs {fmt_yuan(need)} "
                 f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
             )
+        # decided: a pre-calculation and a decision per payee (~50 MB at 100,000) are not needed past this point
+        del checks, verdict, found
 
         # ---- decided and balance checked: the four-eyes approval (tasks/approval.py), before the first SFT0502 ----
         approval = await require_approval(
-            payroll_summary(report, [o.out_order_no for o in to_pay], available), approved_by=approved_by
+            pending_payroll_summary(report, [o.out_order_no for o in to_pay], available), approved_by=approved_by
         )
         report.notes.append(approval.note)
         if not approval.approved:
@@ -297,7 +299,7 @@ async def payroll_run(
                     f"still processing when the run stopped waiting: {', '.join(unfinished)}; "
                     "run again with the same inputs to pick up the results (nothing is paid twice)"
                 )
-            # ten batches' orders at a time: a 100,000-payee run never holds every platform order at once
+            # four batches' orders at a time: a 100,000-payee run never holds every platform order at once
             for start in range(0, len(wait_for), COLLECT_BATCHES):
                 for state in await collect_orders(wait_for[start : start + COLLECT_BATCHES], credentials_block):
                     if state.out_order_no in lines and lines[state.out_order_no].outcome != Outcome.HELD:
@@ -384,7 +386,6 @@ async def _submit(
     queue = plan_batches(run, orders, max_batch)
     accepted: list[str] = []
     cured: set[str] = set()
-    by_order = {o.out_order_no: o for o in orders}
     gate = asyncio.Semaphore(4)
 
     async def send(batch: PlannedBatch) -> tuple[PlannedBatch, Submission]:
@@ -438,6 +439,7 @@ async def _submit(
             again += [o for o in batch.orders if o.out_order_no not in result.refused]
         if curable:
             cured.update(curable)
+            by_order = {o.out_order_no: o for o in orders}  # only when some are cured: rare, and 100,000 entries
             for key, why in (await cure(curable)).items():
                 if why:
                     lines[key].reason += f"; {why}"

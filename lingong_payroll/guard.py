@@ -40,7 +40,7 @@ class Action(StrEnum):
     HELD = "HELD"  # money this payroll does not account for: pay this person nothing more
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per person: 100,000 in a large payroll
 class PersonDecision:
     person: str
     action: Action

@@ -118,8 +118,15 @@ def not_submitted(lines: Iterable[PayeeLine], rounds: int) -> None:
 
 def apply_state(line: PayeeLine, state: PlatformOrder, *, earlier: bool) -> None:
     """What the platform says of an order, onto the payee's line."""
-    line.order_no, line.out_batch_no, line.batch_no = state.order_no, state.out_batch_no, state.batch_no
-    line.service_amount = state.service_amount
+    line.order_no = state.order_no
+    # a value the line already holds stays the one held: at 100,000 lines, a copy per line of the batch numbers
+    # and the fee is tens of MB kept for nothing
+    if line.out_batch_no != state.out_batch_no:
+        line.out_batch_no = state.out_batch_no
+    if line.batch_no != state.batch_no:
+        line.batch_no = state.batch_no
+    if line.service_amount != state.service_amount:
+        line.service_amount = state.service_amount
     if state.amount != line.amount:
         line.outcome = Outcome.CONFLICT
         line.reason = (

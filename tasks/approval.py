@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -65,7 +66,9 @@ __all__ = [
     "ApprovalSettings",
     "ApprovalStatus",
     "PaymentSummary",
+    "PendingSummary",
     "payroll_summary",
+    "pending_payroll_summary",
     "require_approval",
 ]
 
@@ -306,8 +309,21 @@ async def _record(summary: PaymentSummary, key: str, approval: Approval) -> Appr
     return approval
 
 
+@dataclass(frozen=True, slots=True)
+class PendingSummary:
+    """A summary not built yet: the totals that tell whether anyone must approve, and how to build the rest.
+
+    A payroll of 100,000 lines would otherwise build 100,000 :class:`ApprovalLine` models (~100 MB) for a
+    run that no one is asked to approve (no threshold set, or an amount under it)."""
+
+    to_pay: int  # lines to pay
+    total: Decimal
+    fees: Decimal
+    build: Callable[[], PaymentSummary]
+
+
 async def require_approval(
-    summary: PaymentSummary,
+    summary: PaymentSummary | PendingSummary,
     *,
     approved_by: str | None = None,
     settings: ApprovalSettings | None = None,
@@ -315,18 +331,21 @@ async def require_approval(
     """Wait for a person to approve ``summary`` when its amount is above the threshold; return the decision.
 
     Call it from a flow, after everything that decides what would be paid and before the first payment.
-    It never pays anything: the caller pays only when ``approval.approved``.
+    It never pays anything: the caller pays only when ``approval.approved``. A :class:`PendingSummary` is
+    built only when someone is asked.
     """
     settings = settings or ApprovalSettings.from_env()
     logger = get_run_logger()
-    key = artifact_key(f"approval-{summary.kind}-{summary.run}")
     base = {"total": summary.total, "fees": summary.fees}
-    if not summary.to_pay:
+    if not (summary.to_pay if isinstance(summary, PendingSummary) else len(summary.to_pay)):
         return Approval(status=ApprovalStatus.NOT_REQUIRED, comment="nothing to pay", **base)
     if settings.threshold is None:
         return Approval(status=ApprovalStatus.NOT_REQUIRED, comment=f"{ENV_THRESHOLD} is not set", **base)
     if settings.threshold > 0 and summary.total <= settings.threshold:
         return Approval(status=ApprovalStatus.NOT_REQUIRED, comment=f"at most {fmt_yuan(settings.threshold)}", **base)
+    if isinstance(summary, PendingSummary):
+        summary = summary.build()
+    key = artifact_key(f"approval-{summary.kind}-{summary.run}")
 
     context = FlowRunContext.get()
     if context is None or context.flow_run is None:
@@ -379,6 +398,18 @@ def _resumed(context: FlowRunContext, pause_key: str) -> bool:
     policy = context.flow_run.empirical_policy if context.flow_run else None
     keys: Sequence[str] = sorted(getattr(policy, "pause_keys", None) or ())
     return pause_key in keys
+
+
+def pending_payroll_summary(report: PayrollReport, pay: Sequence[str], balance: Decimal | None) -> PendingSummary:
+    """:func:`payroll_summary`'s totals, from one pass over the report's lines; the summary itself on demand."""
+    chosen = set(pay)
+    to_pay = [line for line in report.lines if line.out_order_no and line.out_order_no in chosen]
+    return PendingSummary(
+        to_pay=len(to_pay),
+        total=sum((line.amount for line in to_pay), Decimal("0.00")),
+        fees=sum((line.service_amount for line in to_pay), Decimal("0.00")),
+        build=lambda: payroll_summary(report, pay, balance),
+    )
 
 
 def payroll_summary(report: PayrollReport, pay: Sequence[str], balance: Decimal | None) -> PaymentSummary:

@@ -76,13 +76,18 @@ async def poll_until(
     final: Collection[str],
     max_delay: float = 10.0,
     factor: float = 1.6,
+    overshoot: float | None = None,
 ) -> T:
     """``read()`` until ``done`` says so or ``timeout_seconds`` pass; the last answer either way.
 
     Between reads it pauses 50 ms, then ``factor`` times longer each time up to ``max_delay``; a pause
-    ends early once the receiver's store shows any of ``watch(answer)`` in a ``final`` state.
+    ends early once the receiver's store shows any of ``watch(answer)`` in a ``final`` state. With
+    ``overshoot`` (e.g. 0.1) a pause is also at most that share of the time waited so far (and at least
+    a quarter of a second), so the wait ends at most that much later than what it waits for: for a
+    ``read`` of one call, where polling often costs little.
     """
-    delay, deadline = 0.05, time.monotonic() + timeout_seconds
+    started = time.monotonic()
+    delay, deadline = 0.05, started + timeout_seconds
     nudge = Nudge()
     try:
         while True:
@@ -91,5 +96,7 @@ async def poll_until(
                 return answer
             await nudge.pause(delay, watch(answer), final)
             delay = min(delay * factor, max_delay)
+            if overshoot is not None:
+                delay = min(delay, max(0.25, (time.monotonic() - started) * overshoot))
     finally:
         nudge.close()

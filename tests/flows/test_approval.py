@@ -34,7 +34,9 @@ from tasks.approval import (
     ApprovalSettings,
     ApprovalStatus,
     PaymentSummary,
+    PendingSummary,
     payroll_summary,
+    pending_payroll_summary,
     require_approval,
 )
 
@@ -200,6 +202,33 @@ async def _under_the_threshold_unset_or_approved_in_advance_nothing_waits() -> N
     advance = await probe(summary, "0", approved_by="ops-cron")
     assert (advance["status"], advance["approver"], advance["approved"]) == ("PRE_APPROVED", "ops-cron", True)
     assert "approved in advance by ops-cron" in await _artifact("approval-payroll-quick1")
+
+
+def test_a_pending_summary_has_the_built_ones_totals_and_is_built_only_when_someone_is_asked() -> None:
+    report = _report("LAZY1")
+    pending = pending_payroll_summary(report, ["POLAZY11", "POLAZY12"], Decimal("5000.00"))
+    built = payroll_summary(report, ["POLAZY11", "POLAZY12"], Decimal("5000.00"))
+    assert (pending.to_pay, pending.total, pending.fees) == (len(built.to_pay), built.total, built.fees)
+    assert (pending.total, pending.fees) == (Decimal("2045.50"), Decimal("122.73"))
+    assert pending.build() == built
+
+    builds: list[int] = []
+
+    def build() -> PaymentSummary:
+        builds.append(1)
+        return built
+
+    @flow(name="approval-lazy-probe")
+    async def lazy(threshold: str | None) -> str:
+        settings = ApprovalSettings(threshold=Decimal(threshold) if threshold is not None else None)
+        summary = PendingSummary(pending.to_pay, pending.total, pending.fees, build)
+        return str((await require_approval(summary, settings=settings, approved_by="ops-cron")).status)
+
+    assert asyncio.run(lazy(None)) == "NOT_REQUIRED"
+    assert asyncio.run(lazy("5000.00")) == "NOT_REQUIRED"
+    assert not builds  # nobody asked: 100,000 lines would not be built for nothing
+    assert asyncio.run(lazy("0")) == "PRE_APPROVED"
+    assert builds == [1]
 
 
 def test_the_threshold_and_the_wait_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
