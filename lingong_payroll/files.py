@@ -449,13 +449,16 @@ def parse_grid(
                 raw[col] = _cell_for(col, value)
             except InputError as exc:
                 problems.append(RowError(number, exc.field, exc.rule, exc.value))
-        amount = _amount_or_none(raw_values.get("amount"))
-        running += amount or 0
-        since_subtotal += amount or 0
         if problems:
             parsed.errors.extend(problems)
-            continue
-        _add(parsed, number, _payee_or_errors(number, raw, options.max_amount))
+            amount = _amount_or_none(raw_values.get("amount"))
+        else:
+            payee = _payee_or_errors(number, raw, options.max_amount)
+            _add(parsed, number, payee)
+            # a valid line's amount is the one its validation read (the same rule): not read a second time
+            amount = payee.amount if isinstance(payee, Payee) else _amount_or_none(raw_values.get("amount"))
+        running += amount or 0
+        since_subtotal += amount or 0
     if hidden and options.include_hidden_rows:
         paid_hidden = sorted(r for r in parsed.rows if r in hidden)
         if paid_hidden:
