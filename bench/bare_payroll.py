@@ -116,6 +116,12 @@ def key_of(*parts: str) -> str:
 
 
 async def pay(args: argparse.Namespace) -> dict[str, Any]:
+    started = time.perf_counter()
+    phases: dict[str, float] = {}
+
+    def lap(name: str) -> None:  # seconds since the script's start at the end of each phase
+        phases[name] = round(time.perf_counter() - started, 3)
+
     key = serialization.load_pem_private_key(Path(args.key).read_bytes(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     rows = read_csv(Path(args.file))
@@ -136,6 +142,7 @@ async def pay(args: argparse.Namespace) -> dict[str, Any]:
             }
         )
     chunks = [orders[i : i + BATCH] for i in range(0, len(orders), BATCH)]
+    lap("read")
     gw = Gateway(args.base_url, args.merchant_no, key, args.concurrency)
     try:
         fees = await asyncio.gather(
@@ -156,6 +163,7 @@ async def pay(args: argparse.Namespace) -> dict[str, Any]:
         refused = sum(1 for fee in fees for line in fee.get("list", []) if line.get("checkResult") != "PASS")
         if refused:
             raise RuntimeError(f"SFT0501 refused {refused} orders")
+        lap("precalculated")
         batch_nos = ["BB" + key_of(args.run, *(str(o["outOrderNo"]) for o in chunk)) for chunk in chunks]
         await asyncio.gather(
             *(
@@ -171,12 +179,14 @@ async def pay(args: argparse.Namespace) -> dict[str, Any]:
                 for out_batch_no, chunk in zip(batch_nos, chunks, strict=True)
             )
         )
+        lap("submitted")
         pending = set(batch_nos)
         while pending:
             answers = await asyncio.gather(*(gw.call("SFT0503", {"outBatchNo": b}) for b in sorted(pending)))
             pending -= {a["outBatchNo"] for a in answers if a.get("status") == "COMPLETED"}
             if pending:
                 await asyncio.sleep(0.05)
+        lap("completed")
         states: Counter[str] = Counter()
         paid = Decimal("0.00")
         for out_batch_no in batch_nos:
@@ -190,9 +200,17 @@ async def pay(args: argparse.Namespace) -> dict[str, Any]:
                 if page * BATCH >= int(answer.get("total", 0)):
                     break
                 page += 1
+        lap("read back")
     finally:
         await gw.aclose()
-    return {"payees": len(orders), "batches": len(chunks), "calls": gw.calls, "states": dict(states), "paid": str(paid)}
+    return {
+        "payees": len(orders),
+        "batches": len(chunks),
+        "calls": gw.calls,
+        "states": dict(states),
+        "paid": str(paid),
+        "phases": phases,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
