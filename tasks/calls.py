@@ -39,16 +39,20 @@ async def write_once(
     *,
     what: str,
     api_code: str,
+    answered: Callable[[object], T | None] | None = None,
 ) -> T:
     """Send ``write`` once per business key and return the record ``lookup`` then finds.
 
     ``lookup`` reads the platform by the write's own key (``api_code`` names that query). A write the
-    platform accepted but cannot show is an error, never a reason to send it again.
+    platform accepted but cannot show is an error, never a reason to send it again. ``answered``: the record
+    the write's own answer already is, when it is one (SFT0502 answers the batch it created): no lookup then.
+    An answer that is not (None), or a write whose outcome is unknown, is looked up as before.
     """
 
     async def send() -> T | None:
-        await write()
-        return await lookup()
+        answer = await write()
+        record = answered(answer) if answered is not None else None
+        return record if record is not None else await lookup()
 
     found = await submit_once(send, lookup)
     if found is None:

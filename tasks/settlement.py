@@ -15,7 +15,7 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, cast
 
 from prefect import task
 from prefect.utilities.annotations import quote
@@ -173,6 +173,13 @@ class _Placed(Protocol):
     def batch_no(self) -> str: ...
 
 
+def _placed(answer: object) -> _Placed | None:
+    """The write's own answer, when it names the batch it created (SFT0502's does): then no SFT0503 follows
+    each SFT0502 — a hundred calls at 100,000 payees, each queued behind the batches being processed."""
+    batch_no = getattr(answer, "batch_no", None)
+    return cast(_Placed, answer) if isinstance(batch_no, str) and batch_no else None
+
+
 def order_inputs(orders: Sequence[PlannedOrder]) -> list[SettlementOrderInput]:
     """The orders as SFT0502 takes them, in either form (payroll or marketing)."""
     return [
@@ -203,7 +210,7 @@ async def place_batch(
     raised, or answered by ``whole_refusal`` when given. An accepted batch is linked to this flow run
     (``role``), so the receiver relates its notifications to the run (tasks/links.py)."""
     try:
-        batch = await write_once(send, find, what=f"batch {out_batch_no}", api_code="SFT0503")
+        batch = await write_once(send, find, what=f"batch {out_batch_no}", api_code="SFT0503", answered=_placed)
     except BusinessError as exc:
         refused = {
             str(f.get("outOrderNo")): Check(
