@@ -72,7 +72,6 @@ schema(
     );
     CREATE INDEX IF NOT EXISTS eng_order_batch ON eng_order (batch_no, order_no);
     CREATE INDEX IF NOT EXISTS eng_order_month ON eng_order (id_card_no, tax_base_code, month);
-    CREATE INDEX IF NOT EXISTS eng_order_open ON eng_order (batch_no, status);
     CREATE TABLE IF NOT EXISTS eng_refund (
         refund_no TEXT PRIMARY KEY,
         merchant_no TEXT NOT NULL,
