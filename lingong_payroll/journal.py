@@ -120,7 +120,7 @@ class Journal:
 
     def __init__(self, path: str | Path | None = None, *, db: Database | None = None) -> None:
         self._owned = db is None
-        self._compiled: tuple[str, Callable[[tuple[Any, ...]], tuple[Any, ...]] | None, dict[str, Any]] | None = None
+        self._compiled: tuple[str, Callable[[tuple[str, ...]], Any]] | None = None
         self.db = db if db is not None else Database(resolve_url(path, own_env=JOURNAL_DB_ENV))
         self.db.create_all(metadata)
 
@@ -144,26 +144,20 @@ class Journal:
             return
         stamp = format_datetime(now())
         with self.db.begin() as conn:
-            sql, pick, constants = self._upsert(conn)
+            sql, params_of = self._upsert(conn)
             # sorted: two runs upserting overlapping keys take the row locks in one order, never deadlock
             ordered = sorted(latest)
             for start in range(0, len(ordered), ROWS_PER_STATEMENT):
-                rows = [_values(latest[key], stamp) for key in ordered[start : start + ROWS_PER_STATEMENT]]
-                params: list[Any]
-                if pick is not None:  # positional: the row's values and the constants, in the statement's order
-                    fixed = tuple(constants.values())
-                    params = [pick(row + fixed) for row in rows]
-                else:
-                    params = [{**constants, **dict(zip(ROW_COLUMNS, row, strict=True))} for row in rows]
-                conn.exec_driver_sql(sql, params)
+                chunk = ordered[start : start + ROWS_PER_STATEMENT]
+                conn.exec_driver_sql(sql, [params_of(_values(latest[key], stamp)) for key in chunk])
 
-    def _upsert(self, conn: Any) -> tuple[str, Callable[[tuple[Any, ...]], tuple[Any, ...]] | None, dict[str, Any]]:
+    def _upsert(self, conn: Any) -> tuple[str, Callable[[tuple[str, ...]], Any]]:
         """The upsert, compiled once per journal and handed to the driver's executemany: SQLAlchemy's own
         executemany builds each row's parameters through the compiler (~0.3 ms a row: 3 s for the 30,000 rows
         of a 10,000-payee run), and compiling it again for each batch's record cost ~10 ms a time. The
-        statement's constants (the rank table, "") are the compiler's own parameters. For a positional driver
-        (SQLite) ``pick`` takes a row's values followed by the constants' and returns them in the statement's
-        order (one C call a row); None for a named one (PostgreSQL)."""
+        statement's constants (the rank table, "") are the compiler's own parameters. ``params_of`` turns a row's
+        values (:func:`_values`) into the driver's parameters: for a positional driver (SQLite) the row's values
+        and the constants in the statement's order, one C call a row; for a named one (PostgreSQL) a dict."""
         if self._compiled is not None:
             return self._compiled
         dialect = postgresql if not self.db.is_sqlite else sqlite
@@ -187,12 +181,20 @@ class Journal:
         )
         compiled = statement.compile(dialect=conn.dialect, column_keys=list(ROW_COLUMNS))
         constants = {k: v for k, v in compiled.params.items() if k not in ROW_COLUMNS}
-        pick = None
+        params_of: Callable[[tuple[str, ...]], Any]
         if compiled.positional:
+            fixed = tuple(constants.values())
             where = {name: i for i, name in enumerate((*ROW_COLUMNS, *constants))}
-            picker = itemgetter(*(where[name] for name in compiled.positiontup or []))
-            pick = picker if len(compiled.positiontup or []) > 1 else (lambda values: (picker(values),))
-        self._compiled = (str(compiled), pick, constants)
+            pick = itemgetter(*(where[name] for name in compiled.positiontup or []))  # the statement has many
+
+            def params_of(row: tuple[str, ...]) -> Any:
+                return pick(row + fixed)
+        else:
+
+            def params_of(row: tuple[str, ...]) -> Any:
+                return {**constants, **dict(zip(ROW_COLUMNS, row, strict=True))}
+
+        self._compiled = (str(compiled), params_of)
         return self._compiled
 
     def orders(

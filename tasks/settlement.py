@@ -11,7 +11,6 @@ batch creates nothing on the platform.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -21,6 +20,7 @@ from prefect import task
 from prefect.utilities.annotations import quote
 from pydantic import BaseModel, Field
 
+from lingong_core.client import AsyncLingongClient
 from lingong_core.errors import BusinessError, ConflictError, NotFoundError
 from lingong_core.masking import scrub
 from lingong_core.models.common import BatchStatus
@@ -82,22 +82,20 @@ async def precalculate(
     platform would take it. Each call's request is built when it is sent and its answer is made ``Check``s at
     once, so a 100,000-order run holds four calls' models, not a hundred. A ``Lines``: Prefect takes the result
     as one value (lingong_payroll.report.Lines)."""
-    gate = asyncio.Semaphore(CALLS_IN_FLIGHT)
     async with open_client(credentials_block) as client:
 
         async def one(chunk: Sequence[PlannedOrder]) -> list[Check]:
-            async with gate:
-                answer = await client.settlement.precalculate(
-                    tax_base_code=tax_base_code,
-                    orders=[
-                        FeeCalcOrder(out_order_no=o.out_order_no, id_card_no=o.payee.id_card_no, amount=o.amount)
-                        for o in chunk
-                    ],
-                )
+            answer = await client.settlement.precalculate(
+                tax_base_code=tax_base_code,
+                orders=[
+                    FeeCalcOrder(out_order_no=o.out_order_no, id_card_no=o.payee.id_card_no, amount=o.amount)
+                    for o in chunk
+                ],
+            )
             return _checks(chunk, answer.items)
 
         chunks = [orders[i : i + MAX_PER_CALL] for i in range(0, len(orders), MAX_PER_CALL)]
-        return Lines(c for checks in await asyncio.gather(*(one(chunk) for chunk in chunks)) for c in checks)
+        return Lines(c for checks in await fan_out(one, chunks, CALLS_IN_FLIGHT) for c in checks)
 
 
 def _checks(chunk: Sequence[PlannedOrder], items: Sequence[FeeCalcResult]) -> list[Check]:
@@ -289,13 +287,7 @@ async def wait_batches(
             overshoot=0.1,
         )
         if pending:  # timed out: the state of each batch not seen COMPLETED, for the report
-            gate = asyncio.Semaphore(CALLS_IN_FLIGHT)
-
-            async def last(out_batch_no: str) -> None:
-                async with gate:
-                    await ask(out_batch_no)
-
-            await asyncio.gather(*(last(b) for b in pending[1:]))
+            await fan_out(ask, pending[1:], CALLS_IN_FLIGHT)
             await progress.update(sum(1 for b in batches if states.get(b) == str(BatchStatus.COMPLETED)))
     return states
 
@@ -303,19 +295,17 @@ async def wait_batches(
 @task(name="collect-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
 async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | None = None) -> Lines[PlatformOrder]:
     """Every order of these batches (SFT0504, 1,000 a page, :data:`CALLS_IN_FLIGHT` pages at a time)."""
-    gate = asyncio.Semaphore(CALLS_IN_FLIGHT)
     async with open_client(credentials_block) as client:
+        chunks = await fan_out(lambda b: _batch_orders(client, b), out_batch_nos, CALLS_IN_FLIGHT)
+    return Lines(s for chunk in chunks for s in chunk)
 
-        async def one(out_batch_no: str) -> list[PlatformOrder]:
-            async with gate:
-                return [
-                    platform_order(o)
-                    async for o in client.settlement.batch_orders.iter(
-                        out_batch_no=out_batch_no, page_size=MAX_PER_CALL
-                    )
-                ]
 
-        return Lines(s for chunk in await asyncio.gather(*(one(b) for b in out_batch_nos)) for s in chunk)
+async def _batch_orders(client: AsyncLingongClient, out_batch_no: str) -> list[PlatformOrder]:
+    """Every order of one batch (SFT0504, 1,000 a page), as the payroll's order type."""
+    return [
+        platform_order(o)
+        async for o in client.settlement.batch_orders.iter(out_batch_no=out_batch_no, page_size=MAX_PER_CALL)
+    ]
 
 
 @task(name="lookup-orders", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
@@ -342,22 +332,15 @@ async def read_run_orders(
     (SFT0505). The guard's input; the batches come from the run journal, an index only."""
     found: dict[str, PlatformOrder] = {}
     async with open_client(credentials_block) as client:
-        gate = asyncio.Semaphore(CALLS_IN_FLIGHT)
 
         async def batch(out_batch_no: str) -> list[PlatformOrder]:
-            async with gate:
-                try:
-                    await client.settlement.batch(out_batch_no=out_batch_no)
-                except NotFoundError:
-                    return []
-                return [
-                    platform_order(o)
-                    async for o in client.settlement.batch_orders.iter(
-                        out_batch_no=out_batch_no, page_size=MAX_PER_CALL
-                    )
-                ]
+            try:
+                await client.settlement.batch(out_batch_no=out_batch_no)
+            except NotFoundError:
+                return []
+            return await _batch_orders(client, out_batch_no)
 
-        for chunk in await asyncio.gather(*(batch(b) for b in sorted(set(out_batch_nos)))):
+        for chunk in await fan_out(batch, sorted(set(out_batch_nos)), CALLS_IN_FLIGHT):
             found.update((o.out_order_no, o) for o in chunk)
     rest = [k for k in out_order_nos if k not in found]
     if rest:
