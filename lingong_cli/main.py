@@ -8,6 +8,9 @@ from pathlib import Path
 # Prefect's state stays in the project's .state/, never in ~/.prefect: set before anything imports Prefect.
 if not os.environ.get("PREFECT_HOME"):
     os.environ["PREFECT_HOME"] = str((Path(".state") / "prefect").resolve())
+# The temporary server a command starts never phones out (as make's and the stack's): an operator may opt in.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import typer
 
