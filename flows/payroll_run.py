@@ -46,6 +46,7 @@ from tasks.onboarding import Freelancer, OnboardingResult, OnboardingState, stor
 from tasks.payees import hide_typed_payees, read_payroll_location, stored_payroll
 from tasks.projects import ensure_project, file_confirmations
 from tasks.settlement import (
+    CALLS_IN_FLIGHT,
     ONBOARDING_CODES,
     Submission,
     available_balance,
@@ -386,7 +387,7 @@ async def _submit(
     queue = plan_batches(run, orders, max_batch)
     accepted: list[str] = []
     cured: set[str] = set()
-    gate = asyncio.Semaphore(4)
+    gate = asyncio.Semaphore(CALLS_IN_FLIGHT)  # SFT0502s in flight, as every other 1,000-order call
 
     async def send(batch: PlannedBatch) -> tuple[PlannedBatch, Submission]:
         keys = [o.out_order_no for o in batch.orders]
