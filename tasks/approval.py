@@ -54,7 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lingong_core.errors import ConfigurationError
 from lingong_core.money import fmt_yuan
 from lingong_core.timeutil import now
-from lingong_payroll.report import Outcome, PayrollReport
+from lingong_payroll.report import Outcome, PayeeLine, PayrollReport
 from tasks.artifacts import artifact_key
 
 __all__ = [
@@ -137,6 +137,11 @@ class PaymentSummary(BaseModel):
     @property
     def to_pay(self) -> list[ApprovalLine]:
         return self._of("pay")
+
+    @property
+    def pay_count(self) -> int:
+        """How many lines would be paid (as :attr:`PendingSummary.pay_count`)."""
+        return len(self.to_pay)
 
     @property
     def total(self) -> Decimal:
@@ -316,7 +321,7 @@ class PendingSummary:
     A payroll of 100,000 lines would otherwise build 100,000 :class:`ApprovalLine` models (~100 MB) for a
     run that no one is asked to approve (no threshold set, or an amount under it)."""
 
-    to_pay: int  # lines to pay
+    pay_count: int  # lines to pay
     total: Decimal
     fees: Decimal
     build: Callable[[], PaymentSummary]
@@ -337,7 +342,7 @@ async def require_approval(
     settings = settings or ApprovalSettings.from_env()
     logger = get_run_logger()
     base = {"total": summary.total, "fees": summary.fees}
-    if not (summary.to_pay if isinstance(summary, PendingSummary) else len(summary.to_pay)):
+    if not summary.pay_count:
         return Approval(status=ApprovalStatus.NOT_REQUIRED, comment="nothing to pay", **base)
     if settings.threshold is None:
         return Approval(status=ApprovalStatus.NOT_REQUIRED, comment=f"{ENV_THRESHOLD} is not set", **base)
@@ -400,12 +405,17 @@ def _resumed(context: FlowRunContext, pause_key: str) -> bool:
     return pause_key in keys
 
 
+def _paid(line: PayeeLine, chosen: set[str]) -> bool:
+    """Whether a payroll's approval pays this line: its order's key is one of those the run would pay."""
+    return bool(line.out_order_no) and line.out_order_no in chosen
+
+
 def pending_payroll_summary(report: PayrollReport, pay: Sequence[str], balance: Decimal | None) -> PendingSummary:
     """:func:`payroll_summary`'s totals, from one pass over the report's lines; the summary itself on demand."""
     chosen = set(pay)
-    to_pay = [line for line in report.lines if line.out_order_no and line.out_order_no in chosen]
+    to_pay = [line for line in report.lines if _paid(line, chosen)]
     return PendingSummary(
-        to_pay=len(to_pay),
+        pay_count=len(to_pay),
         total=sum((line.amount for line in to_pay), Decimal("0.00")),
         fees=sum((line.service_amount for line in to_pay), Decimal("0.00")),
         build=lambda: payroll_summary(report, pay, balance),
@@ -419,7 +429,7 @@ def payroll_summary(report: PayrollReport, pay: Sequence[str], balance: Decimal 
     chosen = set(pay)
     lines = []
     for line in report.lines:
-        if line.out_order_no and line.out_order_no in chosen:
+        if _paid(line, chosen):
             state: Literal["pay", "held", "refused"] = "pay"
         elif line.outcome in (Outcome.INVALID, Outcome.REFUSED):
             state = "refused"

@@ -208,7 +208,7 @@ def test_a_pending_summary_has_the_built_ones_totals_and_is_built_only_when_some
     report = _report("LAZY1")
     pending = pending_payroll_summary(report, ["POLAZY11", "POLAZY12"], Decimal("5000.00"))
     built = payroll_summary(report, ["POLAZY11", "POLAZY12"], Decimal("5000.00"))
-    assert (pending.to_pay, pending.total, pending.fees) == (len(built.to_pay), built.total, built.fees)
+    assert (pending.pay_count, pending.total, pending.fees) == (built.pay_count, built.total, built.fees)
     assert (pending.total, pending.fees) == (Decimal("2045.50"), Decimal("122.73"))
     assert pending.build() == built
 
@@ -221,7 +221,7 @@ def test_a_pending_summary_has_the_built_ones_totals_and_is_built_only_when_some
     @flow(name="approval-lazy-probe")
     async def lazy(threshold: str | None) -> str:
         settings = ApprovalSettings(threshold=Decimal(threshold) if threshold is not None else None)
-        summary = PendingSummary(pending.to_pay, pending.total, pending.fees, build)
+        summary = PendingSummary(pending.pay_count, pending.total, pending.fees, build)
         return str((await require_approval(summary, settings=settings, approved_by="ops-cron")).status)
 
     assert asyncio.run(lazy(None)) == "NOT_REQUIRED"
