@@ -80,12 +80,17 @@ class PersonDecision:
 
 @dataclass
 class GuardResult:
-    decisions: dict[str, PersonDecision] = field(default_factory=dict)
+    """The guard's verdict. Only the people the platform already holds orders of in this run are weighed
+    (:attr:`decisions`); the lines of everyone else are all paid (:attr:`fresh`) — a first payroll of 100,000
+    people builds no decision at all (a decision, its tuples and the grouping cost ~300 B a person)."""
+
+    decisions: dict[str, PersonDecision] = field(default_factory=dict)  # person → decision, for those with orders
+    fresh: list[str] = field(default_factory=list)  # the keys of the lines of people with no order: all to pay
     unattributed: list[PlatformOrder] = field(default_factory=list)  # orders whose key is not ours
 
     @property
     def to_pay(self) -> set[str]:
-        return {k for d in self.decisions.values() for k in d.to_pay}
+        return {*self.fresh, *(k for d in self.decisions.values() for k in d.to_pay)}
 
     @property
     def held(self) -> list[PersonDecision]:
@@ -101,18 +106,22 @@ class GuardResult:
 def decide(lines: Sequence[PlannedOrder], found: Iterable[PlatformOrder]) -> GuardResult:
     """Per person: pay these lines, nothing to do, or HELD (see the module's docstring)."""
     result = GuardResult()
-    by_person: dict[str, list[PlannedOrder]] = {}
-    for line in lines:
-        by_person.setdefault(line.person, []).append(line)
     orders: dict[str, dict[str, PlatformOrder]] = {}
     for order in found:
         if not order.person:
             result.unattributed.append(order)
             continue
         orders.setdefault(order.person, {})[order.out_order_no] = order  # one order per key
-    for person in sorted(set(by_person) | set(orders)):
-        mine = tuple(by_person.get(person, ()))
-        theirs = orders.get(person, {})
+    by_person: dict[str, list[PlannedOrder]] = {person: [] for person in orders}
+    for line in lines:
+        grouped = by_person.get(line.person)
+        if grouped is None:
+            result.fresh.append(line.out_order_no)  # nothing of theirs on the platform: paid as asked
+        else:
+            grouped.append(line)
+    for person in sorted(orders):
+        mine = tuple(by_person[person])
+        theirs = orders[person]
         keys = {line.out_order_no for line in mine}
         unaccounted = tuple(o for k, o in sorted(theirs.items()) if k not in keys and o.holds_money)
         to_pay: tuple[str, ...] = ()
