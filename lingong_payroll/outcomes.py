@@ -18,6 +18,7 @@ journal records, is decided here:
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -63,7 +64,7 @@ def line_of(order: PlannedOrder) -> PayeeLine:
     p = order.payee
     return PayeeLine(
         row=order.row,
-        name=mask_name(p.name),
+        name=sys.intern(mask_name(p.name)),  # a family name and stars (张**): a few hundred among 100,000 lines
         id_card_no=mask_id(p.id_card_no),
         bank_card_no=mask_card(p.bank_card_no),
         amount=p.amount,
