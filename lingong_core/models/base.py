@@ -393,6 +393,7 @@ class WireModel(BaseModel):
         hide_input_in_errors=True,  # a second line of defence: pydantic's own text never shows values
         use_enum_values=False,
         arbitrary_types_allowed=False,
+        defer_build=True,
     )
 
     #: attribute name → masker, for the fields typed with :class:`Personal`
