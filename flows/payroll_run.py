@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from prefect import flow, get_run_logger
@@ -33,7 +34,7 @@ from lingong_payroll.files import ParsedPayroll, SheetReading, validate_rows
 from lingong_payroll.guard import decide
 from lingong_payroll.journal import Journal
 from lingong_payroll.keys import RunKey, check_batch_ref, check_period, check_ref
-from lingong_payroll.orders import Check, PlannedOrder
+from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
 from lingong_payroll.payees import PayeeRow
 from lingong_payroll.plan import MAX_BATCH, PlannedBatch, plan_batches, plan_orders
 from lingong_payroll.projects import check_project_name, project_key
@@ -166,85 +167,24 @@ async def payroll_run(
     if parsed.luhn_flags:
         report.notes.append(f"rows {parsed.luhn_flags} carry cards failing the Luhn check (flagged, not refused)")
     logger.info("payroll %s: %d lines, %d invalid rows", run.label, len(planned), len(parsed.invalid_rows))
-    by_key = {o.out_order_no: o for o in planned}
 
     journal = Journal()
     try:
-        # 1. What the platform already holds for this run: SFT0501 flags each line's key already used (and
-        #    prices the rest); the journal's index lists the run's batches (SFT0503/0504) — it is never the truth.
-        checks = {c.out_order_no: c for c in await precalculate(quote(planned), tax_base_code, credentials_block)}
-        index = outcomes.index_batches(journal.orders(tax_base_code, runs={run.token}), run)
-        used = sorted(k for k, c in checks.items() if c.key_used)
-        found = await read_run_orders(index, used, credentials_block) if index or used else []
-
-        # 2. The by-person guard: pay only what the payroll accounts for; hold anyone it does not.
-        verdict = decide(planned, found)
-        earlier = {o.out_order_no: o for o in found if o.out_order_no in lines}
-        for key, order in earlier.items():
-            outcomes.apply_state(lines[key], order, earlier=True)
-        for decision in verdict.held:  # lines with an order keep its state; the others are held
-            unpaid = [line.out_order_no for line in decision.lines if line.out_order_no not in earlier]
-            for key in unpaid:
-                outcomes.hold(lines[key], decision, run)
-            if not unpaid:
-                report.lines.append(outcomes.held_line(decision, run))
-        if verdict.absent:
-            report.notes.append(
-                f"{len(verdict.absent)} person(s) already paid in this run have no line in this payroll "
-                f"({fmt_yuan(sum((d.paid + d.in_flight for d in verdict.absent), Decimal(0)))}); nothing paid to them"
-            )
-        if verdict.held:
-            logger.warning("payroll %s: %d person(s) HELD, paid nothing more", run.label, len(verdict.held))
-        if verdict.unattributed:
-            report.notes.append(
-                f"{len(verdict.unattributed)} order(s) in this run's batches carry keys not made by this version; "
-                "not counted by the guard"
-            )
-        candidates = sorted(verdict.to_pay)
-        for key in candidates:
-            if checks[key].key_used:  # used, yet neither in the run's batches nor found by its key
-                lines[key].outcome, lines[key].reason = Outcome.REFUSED, outcomes.USED_WITHOUT_ORDER
-
-        # 3. Onboarding: who the platform does not know yet (a dry run only says who).
-        missing = [k for k in candidates if not checks[k].passed and checks[k].code in ONBOARDING_CODES]
-        onboard = _onboarder(run, by_key, tax_base_code, credentials_block)
-        if missing and onboard_missing and not dry_run:
-            checks |= await _onboard_and_recheck(missing, by_key, onboard, tax_base_code, credentials_block)
-        if dry_run and missing:
-            people = {by_key[k].person: lines[k] for k in missing}
-            report.notes.append(
-                f"would onboard first: {len(people)} person(s): "
-                + ", ".join(f"{x.name} ({x.id_card_no})" for x in people.values())
-            )
-        to_pay = [by_key[k] for k in candidates if not checks[k].key_used and outcomes.apply_check(lines[k], checks[k])]
-
-        # 4. The balance (a dry run reports it and stops: nothing but reads was sent).
-        need = sum((o.amount + checks[o.out_order_no].service_amount for o in to_pay), Decimal("0.00"))
-        available = await available_balance(tax_base_code, credentials_block) if to_pay or dry_run else need
-        if dry_run:
-            for key in missing:
-                if lines[key].outcome == Outcome.REFUSED and onboard_missing:
-                    lines[key].outcome = Outcome.PENDING
-                    lines[key].reason = f"would be onboarded first ({lines[key].reason})"
-            would = to_pay + [by_key[k] for k in missing if onboard_missing]
-            # The people onboarded first are paid by the same run: the balance must cover them too (their fee as
-            # SFT0501 quoted it now, which the platform prices again once they are onboarded).
-            need = sum((o.amount + checks[o.out_order_no].service_amount for o in would), Decimal("0.00"))
-            report.notes.append(
-                f"dry run: {len(would)} line(s) would be paid {fmt_yuan(sum((o.amount for o in would), Decimal(0)))}; "
-                f"balance needed {fmt_yuan(need)} (payouts + service fee), available "
-                f"{fmt_yuan(available)}{' — NOT ENOUGH' if available < need else ''}; "
-                f"{len(verdict.held)} person(s) would be HELD; nothing was sent but reads"
-            )
+        onboard = _onboarder(run, tax_base_code, credentials_block)
+        decided = await _decide(
+            run,
+            planned,
+            lines,
+            report,
+            journal,
+            onboard if onboard_missing else None,
+            dry_run=dry_run,
+            credentials_block=credentials_block,
+        )
+        if decided is None:  # a dry run: reported, nothing but reads was sent
             await publish_report(report)
             return report
-        if available < need:
-            raise PayrollRefusedError(
-                f"the account with {tax_base_code} holds {fmt_yuan(available)}; this payroll needs {fmt_yuan(need)} "
-                f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
-            )
-        # decided: a pre-calculation and a decision per payee (~50 MB at 100,000) are not needed past this point
-        del checks, verdict, found
+        to_pay, earlier, available = decided.to_pay, decided.earlier, decided.available
 
         # ---- decided and balance checked: the four-eyes approval (tasks/approval.py), before the first SFT0502 ----
         approval = await require_approval(
@@ -292,6 +232,7 @@ async def payroll_run(
             )
 
         wait_for = sorted(set(submitted) | {o.out_batch_no for o in earlier.values() if not o.final})
+        journalled: set[str] = set()  # keys whose final state went into the journal with their batch
         if wait_for:
             statuses = await wait_batches(wait_for, wait_timeout_seconds, credentials_block)
             unfinished = sorted(b for b, s in statuses.items() if s != "COMPLETED")
@@ -300,13 +241,20 @@ async def payroll_run(
                     f"still processing when the run stopped waiting: {', '.join(unfinished)}; "
                     "run again with the same inputs to pick up the results (nothing is paid twice)"
                 )
-            # four batches' orders at a time: a 100,000-payee run never holds every platform order at once
+            # four batches' orders at a time, each group journalled as it is read: a 100,000-payee run never
+            # holds every platform order, nor every journal row, at once
             for start in range(0, len(wait_for), COLLECT_BATCHES):
+                read = []
                 for state in await collect_orders(wait_for[start : start + COLLECT_BATCHES], credentials_block):
-                    if state.out_order_no in lines and lines[state.out_order_no].outcome != Outcome.HELD:
-                        outcomes.apply_state(lines[state.out_order_no], state, earlier=state.out_order_no in earlier)
+                    line = lines.get(state.out_order_no)
+                    if line is not None and line.outcome != Outcome.HELD:
+                        outcomes.apply_state(line, state, earlier=state.out_order_no in earlier)
+                        read.append(line)
+                journal.record(outcomes.journal_rows(run, read, sent))
+                journalled.update(line.out_order_no for line in read)
         report.batches = sorted({line.batch_no for line in lines.values() if line.batch_no})
-        journal.record(outcomes.journal_rows(run, lines.values(), sent))
+        rest = (line for line in lines.values() if line.out_order_no not in journalled)
+        journal.record(outcomes.journal_rows(run, rest, sent))
     finally:
         journal.close()
 
@@ -321,19 +269,118 @@ async def payroll_run(
     return report
 
 
-Onboard = Callable[[list[str]], Awaitable[dict[str, OnboardingResult]]]
+Onboard = Callable[[list[PlannedOrder]], Awaitable[dict[str, OnboardingResult]]]
 
 
-def _onboarder(
-    run: RunKey, by_key: dict[str, PlannedOrder], tax_base_code: str, credentials_block: str | None
-) -> Onboard:
-    async def onboard(keys: list[str]) -> dict[str, OnboardingResult]:
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """What a run pays, once decided and the balance checked (steps 1–4). What it read to decide — a
+    pre-calculation and a guard's decision per payee, ~50 MB at 100,000 — dies with :func:`_decide`."""
+
+    to_pay: list[PlannedOrder]
+    earlier: dict[str, PlatformOrder]  # this payroll's lines the platform already holds an order for
+    available: Decimal  # the account's balance now
+
+
+async def _decide(
+    run: RunKey,
+    planned: list[PlannedOrder],
+    lines: dict[str, PayeeLine],
+    report: PayrollReport,
+    journal: Journal,
+    onboard: Onboard | None,
+    *,
+    dry_run: bool,
+    credentials_block: str | None,
+) -> Decided | None:
+    """Steps 1–4: what the platform holds for this run, the by-person guard, onboarding (``onboard``; None:
+    not asked for) and the balance. Each line's outcome so far goes on ``lines``. None for a dry run: the
+    report then says what would happen, and nothing but reads was sent."""
+    logger = get_run_logger()
+    tax_base_code = run.tax_base_code
+    by_key = {o.out_order_no: o for o in planned}
+    # 1. What the platform already holds for this run: SFT0501 flags each line's key already used (and
+    #    prices the rest); the journal's index lists the run's batches (SFT0503/0504) — it is never the truth.
+    checks = {c.out_order_no: c for c in await precalculate(quote(planned), tax_base_code, credentials_block)}
+    index = outcomes.index_batches(journal.orders(tax_base_code, runs={run.token}), run)
+    used = sorted(k for k, c in checks.items() if c.key_used)
+    found = await read_run_orders(index, used, credentials_block) if index or used else []
+
+    # 2. The by-person guard: pay only what the payroll accounts for; hold anyone it does not.
+    verdict = decide(planned, found)
+    earlier = {o.out_order_no: o for o in found if o.out_order_no in lines}
+    for key, order in earlier.items():
+        outcomes.apply_state(lines[key], order, earlier=True)
+    for decision in verdict.held:  # lines with an order keep its state; the others are held
+        unpaid = [line.out_order_no for line in decision.lines if line.out_order_no not in earlier]
+        for key in unpaid:
+            outcomes.hold(lines[key], decision, run)
+        if not unpaid:
+            report.lines.append(outcomes.held_line(decision, run))
+    if verdict.absent:
+        report.notes.append(
+            f"{len(verdict.absent)} person(s) already paid in this run have no line in this payroll "
+            f"({fmt_yuan(sum((d.paid + d.in_flight for d in verdict.absent), Decimal(0)))}); nothing paid to them"
+        )
+    if verdict.held:
+        logger.warning("payroll %s: %d person(s) HELD, paid nothing more", run.label, len(verdict.held))
+    if verdict.unattributed:
+        report.notes.append(
+            f"{len(verdict.unattributed)} order(s) in this run's batches carry keys not made by this version; "
+            "not counted by the guard"
+        )
+    candidates = sorted(verdict.to_pay)
+    for key in candidates:
+        if checks[key].key_used:  # used, yet neither in the run's batches nor found by its key
+            lines[key].outcome, lines[key].reason = Outcome.REFUSED, outcomes.USED_WITHOUT_ORDER
+
+    # 3. Onboarding: who the platform does not know yet (a dry run only says who).
+    missing = [k for k in candidates if not checks[k].passed and checks[k].code in ONBOARDING_CODES]
+    if missing and onboard is not None and not dry_run:
+        checks |= await _onboard_and_recheck([by_key[k] for k in missing], onboard, tax_base_code, credentials_block)
+    if dry_run and missing:
+        people = {by_key[k].person: lines[k] for k in missing}
+        report.notes.append(
+            f"would onboard first: {len(people)} person(s): "
+            + ", ".join(f"{x.name} ({x.id_card_no})" for x in people.values())
+        )
+    to_pay = [by_key[k] for k in candidates if not checks[k].key_used and outcomes.apply_check(lines[k], checks[k])]
+
+    # 4. The balance (a dry run reports it and stops: nothing but reads was sent).
+    need = sum((o.amount + checks[o.out_order_no].service_amount for o in to_pay), Decimal("0.00"))
+    available = await available_balance(tax_base_code, credentials_block) if to_pay or dry_run else need
+    if dry_run:
+        for key in missing:
+            if lines[key].outcome == Outcome.REFUSED and onboard is not None:
+                lines[key].outcome = Outcome.PENDING
+                lines[key].reason = f"would be onboarded first ({lines[key].reason})"
+        would = to_pay + [by_key[k] for k in missing if onboard is not None]
+        # The people onboarded first are paid by the same run: the balance must cover them too (their fee as
+        # SFT0501 quoted it now, which the platform prices again once they are onboarded).
+        need = sum((o.amount + checks[o.out_order_no].service_amount for o in would), Decimal("0.00"))
+        report.notes.append(
+            f"dry run: {len(would)} line(s) would be paid {fmt_yuan(sum((o.amount for o in would), Decimal(0)))}; "
+            f"balance needed {fmt_yuan(need)} (payouts + service fee), available "
+            f"{fmt_yuan(available)}{' — NOT ENOUGH' if available < need else ''}; "
+            f"{len(verdict.held)} person(s) would be HELD; nothing was sent but reads"
+        )
+        return None
+    if available < need:
+        raise PayrollRefusedError(
+            f"the account with {tax_base_code} holds {fmt_yuan(available)}; this payroll needs {fmt_yuan(need)} "
+            f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
+        )
+    return Decided(to_pay, earlier, available)
+
+
+def _onboarder(run: RunKey, tax_base_code: str, credentials_block: str | None) -> Onboard:
+    async def onboard(orders: list[PlannedOrder]) -> dict[str, OnboardingResult]:
         """Onboard the payees of these orders (verify, bind this card, contract); order key → result."""
         from flows.onboard_freelancers import onboard_freelancers
 
         people: dict[str, Freelancer] = {}
-        for k in keys:
-            p = by_key[k].payee
+        for o in orders:
+            p = o.payee
             people.setdefault(
                 p.id_card_no,
                 Freelancer(name=p.name, id_card_no=p.id_card_no, mobile=p.mobile, bank_card_no=p.bank_card_no),
@@ -345,21 +392,17 @@ def _onboarder(
         )
         get_run_logger().info("onboarded %d of %d payees", len(people) - len(onboarding.refused), len(people))
         outcome = dict(zip(people, onboarding.results, strict=True))  # results keep the order given
-        return {k: outcome[by_key[k].payee.id_card_no] for k in keys}
+        return {o.out_order_no: outcome[o.payee.id_card_no] for o in orders}
 
     return onboard
 
 
 async def _onboard_and_recheck(
-    keys: list[str],
-    by_key: dict[str, PlannedOrder],
-    onboard: Onboard,
-    tax_base_code: str,
-    credentials_block: str | None,
+    orders: list[PlannedOrder], onboard: Onboard, tax_base_code: str, credentials_block: str | None
 ) -> dict[str, Check]:
-    onboarded = await onboard(keys)
+    onboarded = await onboard(orders)
     checks = {}
-    for check in await precalculate(quote([by_key[k] for k in keys]), tax_base_code, credentials_block):
+    for check in await precalculate(quote(orders), tax_base_code, credentials_block):
         result = onboarded[check.out_order_no]
         checks[check.out_order_no] = outcomes.after_onboarding(check, result.code, result.reason)
     return checks
@@ -408,14 +451,14 @@ async def _submit(
                 lines[k].out_batch_no = batch.out_batch_no
         return batch, result
 
-    async def cure(keys: list[str]) -> dict[str, str]:
+    async def cure(curable: list[PlannedOrder]) -> dict[str, str]:
         """Payees a batch was refused for whom onboarding is the cure (a card not bound yet: SFT0501 does
         not look at cards); key → "" when now ready, else why not."""
         if onboard is None:
-            return dict.fromkeys(keys, "onboarding not asked for (onboard_missing is off)")
+            return dict.fromkeys((o.out_order_no for o in curable), "onboarding not asked for (onboard_missing is off)")
         return {
             k: "" if r.state == OnboardingState.READY else f"onboarding refused: {r.reason or r.state}"
-            for k, r in (await onboard(keys)).items()
+            for k, r in (await onboard(curable)).items()
         }
 
     for _ in range(MAX_RESUBMIT_ROUNDS):
@@ -441,7 +484,7 @@ async def _submit(
         if curable:
             cured.update(curable)
             by_order = {o.out_order_no: o for o in orders}  # only when some are cured: rare, and 100,000 entries
-            for key, why in (await cure(curable)).items():
+            for key, why in (await cure([by_order[k] for k in curable])).items():
                 if why:
                     lines[key].reason += f"; {why}"
                 else:
