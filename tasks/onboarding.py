@@ -1,9 +1,10 @@
-"""Onboarding a freelancer: verify (SFT0101) → BIN check (SFT0202) → bind card (SFT0203) →
-contract (SFT0104) → authorised signing (SFT0105) → signed (SFT0106, or notification 8001).
+"""Onboarding a freelancer: BIN check (SFT0202) → verification, contract and authorised signing in one call
+(SFT0109) → bind card (SFT0203) → signed (SFT0106, or notification 8001). Four calls a person, where
+verify (SFT0101), contract (SFT0104) and signing (SFT0105) one by one took six.
 
 Every step is naturally idempotent on the platform (a second verification returns the same
-``freelancerNo``, a second bind the same ``bindNo``, a second contract a 409 carrying the existing
-``contractNo``), so a task retry or a re-run repeats nothing harmful. People are handled in chunks, many
+``freelancerNo``, a second bind the same ``bindNo``, a second SFT0109 the live contract), so a task retry or
+a re-run repeats nothing harmful. People are handled in chunks, many
 at once inside one task, so the number of task runs grows with chunks, not with people. One person's
 refusal never stops the others: it is reported with the platform's code and reason.
 """
@@ -19,7 +20,7 @@ from prefect import task
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from lingong_core.client import AsyncLingongClient
-from lingong_core.errors import ApiError, ConflictError, InputError, NotFoundError
+from lingong_core.errors import ApiError, InputError, NotFoundError
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.models.common import CardType, ContractStatus, VerifyStatus
 from lingong_core.text import normalise_name
@@ -154,37 +155,30 @@ async def onboard_one(
         ready = await _already_ready(client, person, tax_base_code) if precheck else None
         if ready is not None:
             return ready
-        step = "verify (SFT0101)"
-        verified = await _step(
-            lambda: client.freelancer.verify(name=person.name, id_card_no=person.id_card_no, mobile=person.mobile)
-        )
-        step = "card check (SFT0202)"
+        step = "card check (SFT0202)"  # first: a card that cannot be paid into leaves nothing behind
         card = await client.freelancer.card_bin(bank_card_no=person.bank_card_no)
         if card.card_type != CardType.DEBIT:
             return _result(
                 person,
                 OnboardingState.REFUSED,
-                freelancer_no=verified.freelancer_no,
                 code=4203,
                 reason=f"{step}: {card.bank_name or 'the bank'} card is {card.card_type}, payouts need DEBIT",
             )
-        step = "card bind (SFT0203)"
+        # SFT0109: SFT0101's verification, SFT0104's contract and SFT0105's signing in one call (the live
+        # contract if there is one): one call for three, and the same records on the platform
+        step = "verify and contract (SFT0109)"
+        verified = await _step(
+            lambda: client.freelancer.verify_with_contract(
+                name=person.name, id_card_no=person.id_card_no, mobile=person.mobile, tax_base_code=tax_base_code
+            )
+        )
+        contract_no, status = verified.contract_no, verified.contract_status
+        step = "card bind (SFT0203)"  # the person must be verified before a card is bound to them
         await _step(
             lambda: client.freelancer.bind_card(
                 id_card_no=person.id_card_no, name=person.name, bank_card_no=person.bank_card_no, mobile=person.mobile
             )
         )
-        step = "contract (SFT0104)"
-        try:
-            generated = await _step(
-                lambda: client.contract.generate(id_card_no=person.id_card_no, tax_base_code=tax_base_code)
-            )
-            contract_no, status = generated.contract_no, generated.status
-        except ConflictError as exc:
-            if not exc.existing_no:
-                raise
-            contract_no = exc.existing_no  # a contract exists already: ask how far it got (SFT0106)
-            status = (await client.contract.query(contract_no=contract_no)).status
         if on_contract is not None and status in (ContractStatus.CREATED, ContractStatus.SIGNING):
             on_contract(f"lingong.contract.{contract_no}", verified.freelancer_no)
         if status == ContractStatus.CREATED:
