@@ -146,10 +146,8 @@ async def payroll_run(
     payees, payroll_ref = await hide_typed_payees(payees, payroll_file, payroll_ref)
     period, additional, label = check_period(period), check_ref(additional_ref), check_batch_ref(batch_ref) or ""
     project_name = check_project_name(project_name) if project_name else None
-    parsed = await _load_payroll(payees, payroll_file, payroll_ref, skip_invalid, reading)
     merchant_no = load_settings(credentials_block).merchant_no
     run = RunKey(merchant_no, tax_base_code, period, additional)
-    planned = plan_orders(run, parsed.payees, parsed.rows)
     report = PayrollReport(
         run=run.token,
         period=period,
@@ -159,22 +157,13 @@ async def payroll_run(
         project_no=project_no or "",
         dry_run=dry_run,
     )
-    lines = {o.out_order_no: outcomes.line_of(o) for o in planned}
-    report.lines = Lines(lines.values())  # one value to Prefect when the flow returns (not 100,000)
-    for err_row in parsed.invalid_rows:
-        reason = "; ".join(f"{e.column}: {e.reason}" for e in parsed.errors if e.row == err_row)
-        report.lines.append(outcomes.invalid_line(err_row, reason))
-    if parsed.luhn_flags:
-        report.notes.append(f"rows {parsed.luhn_flags} carry cards failing the Luhn check (flagged, not refused)")
-    logger.info("payroll %s: %d lines, %d invalid rows", run.label, len(planned), len(parsed.invalid_rows))
 
     journal = Journal()
     try:
         onboard = _onboarder(run, tax_base_code, credentials_block)
         decided = await _decide(
             run,
-            planned,
-            lines,
+            await _load_payroll(payees, payroll_file, payroll_ref, skip_invalid, reading),
             report,
             journal,
             onboard if onboard_missing else None,
@@ -184,15 +173,16 @@ async def payroll_run(
         if decided is None:  # a dry run: reported, nothing but reads was sent
             await publish_report(report)
             return report
-        to_pay, earlier, available = decided.to_pay, decided.earlier, decided.available
+        lines, earlier, available = decided.lines, decided.earlier, decided.available
 
         # ---- decided and balance checked: the four-eyes approval (tasks/approval.py), before the first SFT0502 ----
         approval = await require_approval(
-            pending_payroll_summary(report, [o.out_order_no for o in to_pay], available), approved_by=approved_by
+            pending_payroll_summary(report, [o.out_order_no for o in decided.to_pay], available),
+            approved_by=approved_by,
         )
         report.notes.append(approval.note)
         if not approval.approved:
-            for planned_order in to_pay:
+            for planned_order in decided.to_pay:
                 not_paid = lines[planned_order.out_order_no]
                 not_paid.outcome, not_paid.reason = Outcome.REFUSED, approval.note
             report.lines.sort(key=lambda x: x.row)
@@ -211,7 +201,7 @@ async def payroll_run(
         sent: set[str] = set()
         submitted = await _submit(
             run,
-            to_pay,
+            decided.take_orders(),  # the payees' full details are not held past their batches
             lines,
             project_no,
             max_batch,
@@ -272,20 +262,26 @@ async def payroll_run(
 Onboard = Callable[[list[PlannedOrder]], Awaitable[dict[str, OnboardingResult]]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decided:
-    """What a run pays, once decided and the balance checked (steps 1–4). What it read to decide — a
-    pre-calculation and a guard's decision per payee, ~50 MB at 100,000 — dies with :func:`_decide`."""
+    """What a run pays, once decided and the balance checked (steps 1–4). What it read to decide — the
+    file's rows, a pre-calculation and a guard's decision per payee — dies with :func:`_decide`."""
 
+    lines: dict[str, PayeeLine]  # the report's line of each order key, masked
     to_pay: list[PlannedOrder]
     earlier: dict[str, PlatformOrder]  # this payroll's lines the platform already holds an order for
     available: Decimal  # the account's balance now
 
+    def take_orders(self) -> list[PlannedOrder]:
+        """The orders to pay, handed over once (to submission): each holds its payee's full details, a third
+        of a 100,000-payee run's memory, which nothing needs once its batch is sent."""
+        orders, self.to_pay = self.to_pay, []
+        return orders
+
 
 async def _decide(
     run: RunKey,
-    planned: list[PlannedOrder],
-    lines: dict[str, PayeeLine],
+    parsed: ParsedPayroll,
     report: PayrollReport,
     journal: Journal,
     onboard: Onboard | None,
@@ -293,11 +289,20 @@ async def _decide(
     dry_run: bool,
     credentials_block: str | None,
 ) -> Decided | None:
-    """Steps 1–4: what the platform holds for this run, the by-person guard, onboarding (``onboard``; None:
-    not asked for) and the balance. Each line's outcome so far goes on ``lines``. None for a dry run: the
-    report then says what would happen, and nothing but reads was sent."""
+    """Steps 1–4: the payroll's orders and report lines, what the platform holds for this run, the by-person
+    guard, onboarding (``onboard``; None: not asked for) and the balance. None for a dry run: the report then
+    says what would happen, and nothing but reads was sent."""
     logger = get_run_logger()
     tax_base_code = run.tax_base_code
+    planned = plan_orders(run, parsed.payees, parsed.rows)
+    lines = {o.out_order_no: outcomes.line_of(o) for o in planned}
+    report.lines = Lines(lines.values())  # one value to Prefect when the flow returns (not 100,000)
+    for err_row in parsed.invalid_rows:
+        reason = "; ".join(f"{e.column}: {e.reason}" for e in parsed.errors if e.row == err_row)
+        report.lines.append(outcomes.invalid_line(err_row, reason))
+    if parsed.luhn_flags:
+        report.notes.append(f"rows {parsed.luhn_flags} carry cards failing the Luhn check (flagged, not refused)")
+    logger.info("payroll %s: %d lines, %d invalid rows", run.label, len(planned), len(parsed.invalid_rows))
     by_key = {o.out_order_no: o for o in planned}
     # 1. What the platform already holds for this run: SFT0501 flags each line's key already used (and
     #    prices the rest); the journal's index lists the run's batches (SFT0503/0504) — it is never the truth.
@@ -370,7 +375,7 @@ async def _decide(
             f"the account with {tax_base_code} holds {fmt_yuan(available)}; this payroll needs {fmt_yuan(need)} "
             f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
         )
-    return Decided(to_pay, earlier, available)
+    return Decided(lines, to_pay, earlier, available)
 
 
 def _onboarder(run: RunKey, tax_base_code: str, credentials_block: str | None) -> Onboard:
