@@ -224,6 +224,7 @@ async def payroll_run(
         wait_for = sorted(set(submitted) | {o.out_batch_no for o in earlier.values() if not o.final})
         journalled: set[str] = set()  # keys whose final state went into the journal with their batch
         if wait_for:
+            logger.info("payroll %s: %d batch(es) accepted; waiting for the platform", run.label, len(wait_for))
             statuses = await wait_batches(wait_for, wait_timeout_seconds, credentials_block)
             unfinished = sorted(b for b, s in statuses.items() if s != "COMPLETED")
             if unfinished:
@@ -231,6 +232,12 @@ async def payroll_run(
                     f"still processing when the run stopped waiting: {', '.join(unfinished)}; "
                     "run again with the same inputs to pick up the results (nothing is paid twice)"
                 )
+            logger.info(
+                "payroll %s: %d of %d batch(es) completed; reading the orders",
+                run.label,
+                len(wait_for) - len(unfinished),
+                len(wait_for),
+            )
             # four batches' orders at a time, each group journalled as it is read: a 100,000-payee run never
             # holds every platform order, nor every journal row, at once
             for start in range(0, len(wait_for), COLLECT_BATCHES):
@@ -375,6 +382,7 @@ async def _decide(
             f"the account with {tax_base_code} holds {fmt_yuan(available)}; this payroll needs {fmt_yuan(need)} "
             f"(payouts + service fee) — fund it (fund_account) and run again; nothing was paid"
         )
+    logger.info("payroll %s: %d line(s) to pay, %s with fees", run.label, len(to_pay), fmt_yuan(need))
     return Decided(lines, to_pay, earlier, available)
 
 
