@@ -310,9 +310,7 @@ async def _submit(
             )
             if result.accepted:
                 accepted.append(batch.out_batch_no)
-                journal.record(
-                    outcomes.submitted_rows(run, batch.out_batch_no, result.batch_no, [lines[k] for k in keys])
-                )
+                journal.accepted(batch.out_batch_no, result.batch_no)
                 for k in keys:
                     lines[k].out_batch_no = batch.out_batch_no
                 continue

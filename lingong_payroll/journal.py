@@ -151,6 +151,24 @@ class Journal:
                 chunk = ordered[start : start + ROWS_PER_STATEMENT]
                 conn.exec_driver_sql(sql, [params_of(_values(latest[key], stamp)) for key in chunk])
 
+    def accepted(self, out_batch_no: str, batch_no: str) -> None:
+        """The platform took batch ``out_batch_no`` as ``batch_no`` (SFT0502 answered): every row sent in it
+        learns the platform's batch number and moves to ``SUBMITTED``, forward only and never blanking a
+        number, as :meth:`record` would. One statement for the batch, where recording each of its rows again
+        took a thousand upserts (~0.15 s of every 10,000 payees)."""
+        rows = journal_order.c
+        forward = _rank(literal("SUBMITTED")) > _rank(rows.outcome)
+        with self.db.begin() as conn:
+            conn.execute(
+                journal_order.update()
+                .where(rows.out_batch_no == out_batch_no)
+                .values(
+                    batch_no=func.coalesce(func.nullif(literal(batch_no), literal("")), rows.batch_no),
+                    outcome=case((forward, literal("SUBMITTED")), else_=rows.outcome),
+                    updated=format_datetime(now()),
+                )
+            )
+
     def _upsert(self, conn: Any) -> tuple[str, Callable[[tuple[str, ...]], Any]]:
         """The upsert, compiled once per journal and handed to the driver's executemany: SQLAlchemy's own
         executemany builds each row's parameters through the compiler (~0.3 ms a row: 3 s for the 30,000 rows

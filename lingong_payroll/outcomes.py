@@ -215,10 +215,6 @@ def intent_rows(run: RunKey, out_batch_no: str, lines: Iterable[PayeeLine]) -> l
     return [_row(run, line, SUBMITTING, out_batch_no) for line in lines]
 
 
-def submitted_rows(run: RunKey, out_batch_no: str, batch_no: str, lines: Iterable[PayeeLine]) -> list[JournalOrder]:
-    return [replace(_row(run, line, SUBMITTED, out_batch_no), batch_no=batch_no) for line in lines]
-
-
 def index_batches(rows: Iterable[JournalOrder], run: RunKey) -> list[str]:
     """The batches the journal says this run identity sent (or was about to send): where the guard looks."""
     return sorted({r.out_batch_no for r in rows if r.run == run.token and r.out_batch_no})

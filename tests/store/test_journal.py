@@ -41,6 +41,28 @@ def test_an_order_is_recorded_once_and_only_gains_information(db_url: str) -> No
         assert isinstance(held.amount, Decimal)
 
 
+def test_an_accepted_batch_moves_only_its_own_rows_forward(db_url: str) -> None:
+    with Journal(db_url) as journal:
+        journal.record(
+            [
+                order("K1", "SUBMITTING", out_batch_no="OB1"),
+                order("K2", "SUBMITTING", out_batch_no="OB1"),
+                order("K3", "PAID", out_batch_no="OB1", batch_no="B0", order_no="O3"),  # further along already
+                order("K4", "SUBMITTING", out_batch_no="OB2"),
+            ]
+        )
+        journal.accepted("OB1", "B1")
+        journal.accepted("OB1", "")  # an answer without the platform's number blanks nothing
+        held = {o.out_order_no: o for o in journal.orders()}
+        assert {k: (o.batch_no, o.outcome) for k, o in held.items()} == {
+            "K1": ("B1", "SUBMITTED"),
+            "K2": ("B1", "SUBMITTED"),
+            "K3": ("B1", "PAID"),
+            "K4": ("", "SUBMITTING"),
+        }
+        assert (held["K3"].order_no, held["K1"].amount) == ("O3", Decimal("100.00"))
+
+
 def test_outcomes_only_move_forward(db_url: str) -> None:
     with Journal(db_url) as journal:
         journal.record([order("K1", "PAID", service_amount="6.00")])
