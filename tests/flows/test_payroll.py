@@ -74,6 +74,14 @@ def test_refused_payees_are_reported_and_the_others_paid(platform: Platform) -> 
     assert "4501" in report.lines[2].reason  # over the single-payout limit
     assert "card" in report.lines[4].reason.lower()
     paid_once(platform, [line.out_order_no for line in report.lines])
+    # The card is checked first (SFT0202): a card that cannot be paid into leaves no verification or contract behind.
+    from lingong_core.config import LingongSettings
+    from lingong_core.errors import NotFoundError
+
+    with LingongSettings().client() as client:
+        assert client.freelancer.query(id_card_no=people[0].id_card_no).freelancer_no  # onboarded, and paid
+        with pytest.raises(NotFoundError):
+            client.freelancer.query(id_card_no=credit.id_card_no)
 
 
 def test_invalid_rows_refuse_the_whole_payroll_unless_skipped(platform: Platform) -> None:
