@@ -147,8 +147,8 @@ async def onboard_one(
     ``precheck``: ask SFT0103 first whether the person is onboarded already (a re-run is then one call per
     person). Off when the caller knows they are not — the platform has just refused their orders for want
     of onboarding: the query would be one more call for nothing (every step after it is idempotent anyway).
-    ``on_contract(contractNo, freelancerNo)`` is told of a contract before its signature is asked for
-    (tasks/links.py).
+    ``on_contract(contractNo, freelancerNo)`` is told of a contract as soon as SFT0109 has opened it, before any
+    other call (tasks/links.py): SFT0109 starts the signing, and the contract's 8001 must find the link.
     """
     step = "query (SFT0103)"
     try:
@@ -173,14 +173,15 @@ async def onboard_one(
             )
         )
         contract_no, status = verified.contract_no, verified.contract_status
+        if on_contract is not None and status in (ContractStatus.CREATED, ContractStatus.SIGNING):
+            # at once, before the next call: SFT0109 has started the signing, and its 8001 can come soon after
+            on_contract(f"lingong.contract.{contract_no}", verified.freelancer_no)
         step = "card bind (SFT0203)"  # the person must be verified before a card is bound to them
         await _step(
             lambda: client.freelancer.bind_card(
                 id_card_no=person.id_card_no, name=person.name, bank_card_no=person.bank_card_no, mobile=person.mobile
             )
         )
-        if on_contract is not None and status in (ContractStatus.CREATED, ContractStatus.SIGNING):
-            on_contract(f"lingong.contract.{contract_no}", verified.freelancer_no)
         if status == ContractStatus.CREATED:
             step = "signing (SFT0105)"
             status = (await _step(lambda: client.contract.sign(contract_no=contract_no))).status
