@@ -30,7 +30,11 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
 ROOT = Path(__file__).resolve().parents[1]
-_RUN = re.compile(rb"(?<![0-9A-Za-z])([0-9]{11,19}[0-9Xx]?)(?![0-9A-Za-z])")
+# A run neither preceded nor followed by a letter or digit, and not the all-digit last group of a UUID: a SQLite
+# record stores columns side by side, so such a group (…-626007943002) and the date column after it (2026-12-03)
+# read as one 16-digit run, Luhn-valid one time in ten (seen in Prefect's database).
+_UUID_HEAD = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+_RUN = re.compile(rb"(?<![0-9A-Za-z])(?<!" + _UUID_HEAD + rb")([0-9]{11,19}[0-9Xx]?)(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PREFECT_EXAMPLES = frozenset({"18001234567", "18004242424", "18004242425"})
 
