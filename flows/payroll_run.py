@@ -216,10 +216,7 @@ async def payroll_run(
             earlier[state.out_order_no] = state
             outcomes.apply_state(lines[state.out_order_no], state, earlier=True)
         for key in set(taken) - {s.out_order_no for s in taken_states}:
-            lines[key].outcome, lines[key].reason = (
-                Outcome.REFUSED,
-                "the platform reports the key used but has no order",
-            )
+            lines[key].outcome, lines[key].reason = Outcome.REFUSED, outcomes.USED_WITHOUT_ORDER
 
         wait_for = sorted(set(submitted) | {o.out_batch_no for o in earlier.values() if not o.final})
         journalled: set[str] = set()  # keys whose final state went into the journal with their batch

@@ -37,8 +37,9 @@ KEYS_PER_QUERY = 500  # outOrderNos in one IN (…): under SQLite's and PostgreS
 #: How far along each outcome is; a write never replaces an outcome with one of the same or a lower rank.
 #: A conflict (the key already used for another amount) is a run's view, so the platform's final state of
 #: that key outranks it; a bounce comes after a payment.
+SUBMITTED = "SUBMITTED"  # the platform took the order's batch (Journal.accepted)
 OUTCOME_RANK: dict[str, int] = {
-    "SUBMITTED": 0,
+    SUBMITTED: 0,
     "PENDING": 1,
     "CONFLICT": 2,
     "PAID": 3,
@@ -157,14 +158,14 @@ class Journal:
         number, as :meth:`record` would. One statement for the batch, where recording each of its rows again
         took a thousand upserts (~0.15 s of every 10,000 payees)."""
         rows = journal_order.c
-        forward = _rank(literal("SUBMITTED")) > _rank(rows.outcome)
+        forward = _rank(literal(SUBMITTED)) > _rank(rows.outcome)
         with self.db.begin() as conn:
             conn.execute(
                 journal_order.update()
                 .where(rows.out_batch_no == out_batch_no)
                 .values(
                     batch_no=func.coalesce(func.nullif(literal(batch_no), literal("")), rows.batch_no),
-                    outcome=case((forward, literal("SUBMITTED")), else_=rows.outcome),
+                    outcome=case((forward, literal(SUBMITTED)), else_=rows.outcome),
                     updated=format_datetime(now()),
                 )
             )

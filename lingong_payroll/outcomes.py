@@ -38,7 +38,6 @@ from .report import Outcome, PayeeLine
 #: What the journal holds for an order a run is about to send (written before SFT0502, so that a run
 #: killed right after the platform took the batch still left the batch in the journal's index).
 SUBMITTING = "SUBMITTING"
-SUBMITTED = "SUBMITTED"
 #: Journal outcomes of orders a run meant to send that need not exist on the platform (refused, or the
 #: run stopped between the journal and SFT0502).
 NEVER_SENT = frozenset({SUBMITTING, "REFUSED"})
