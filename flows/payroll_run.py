@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -51,7 +52,7 @@ from tasks.settlement import (
     ONBOARDING_CODES,
     Submission,
     available_balance,
-    collect_orders,
+    collect_in_groups,
     lookup_orders,
     precalculate,
     read_run_orders,
@@ -235,17 +236,19 @@ async def payroll_run(
                 len(wait_for) - len(unfinished),
                 len(wait_for),
             )
-            # four batches' orders at a time, each group journalled as it is read: a 100,000-payee run never
-            # holds every platform order, nor every journal row, at once
-            for start in range(0, len(wait_for), COLLECT_BATCHES):
-                read = []
-                for state in await collect_orders(wait_for[start : start + COLLECT_BATCHES], credentials_block):
-                    line = lines.get(state.out_order_no)
-                    if line is not None and line.outcome != Outcome.HELD:
-                        outcomes.apply_state(line, state, earlier=state.out_order_no in earlier)
-                        read.append(line)
-                journal.record(outcomes.journal_rows(run, read, sent))
-                journalled.update(line.out_order_no for line in read)
+            # four batches' orders at a time, each group journalled as it is read (the next group read
+            # meanwhile): a 100,000-payee run never holds every platform order, nor every journal row, at once
+            async with aclosing(collect_in_groups(wait_for, credentials_block, COLLECT_BATCHES)) as groups:
+                async for group in groups:
+                    read = []
+                    for state in group:
+                        line = lines.get(state.out_order_no)
+                        if line is not None and line.outcome != Outcome.HELD:
+                            outcomes.apply_state(line, state, earlier=state.out_order_no in earlier)
+                            read.append(line)
+                    # in a thread: the event loop sends the next group's reads meanwhile
+                    await asyncio.to_thread(journal.record, list(outcomes.journal_rows(run, read, sent)))
+                    journalled.update(line.out_order_no for line in read)
         report.batches = sorted({line.batch_no for line in lines.values() if line.batch_no})
         rest = (line for line in lines.values() if line.out_order_no not in journalled)
         journal.record(outcomes.journal_rows(run, rest, sent))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from uuid import UUID
 
@@ -69,5 +70,7 @@ async def publish_report(report: PayrollReport) -> None:
             f": {len(table):,} of {len(report.lines):,} lines — every line not paid, then the first paid, "
             "in sheet order; the summary counts them all"
         )
-    await acreate_table_artifact(table, key=key + "-payees", description=description)
-    await acreate_markdown_artifact(report.markdown(), key=key + "-summary", description="Payroll summary")
+    await asyncio.gather(  # two independent writes to the Prefect server: at once, not one after the other
+        acreate_table_artifact(table, key=key + "-payees", description=description),
+        acreate_markdown_artifact(report.markdown(), key=key + "-summary", description="Payroll summary"),
+    )

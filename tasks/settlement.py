@@ -11,8 +11,9 @@ batch creates nothing on the platform.
 
 from __future__ import annotations
 
+import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Protocol, cast
 
@@ -298,6 +299,33 @@ async def collect_orders(out_batch_nos: Sequence[str], credentials_block: str | 
     async with open_client(credentials_block) as client:
         chunks = await fan_out(lambda b: _batch_orders(client, b), out_batch_nos, CALLS_IN_FLIGHT)
     return Lines(s for chunk in chunks for s in chunk)
+
+
+async def collect_in_groups(
+    out_batch_nos: Sequence[str], credentials_block: str | None = None, group: int = CALLS_IN_FLIGHT
+) -> AsyncGenerator[Lines[PlatformOrder], None]:
+    """Every order of these batches, ``group`` batches at a time (one ``collect_orders`` each), the next group
+    read while this one is awaited and then applied and journalled by the caller: the platform is never left
+    waiting on the caller's bookkeeping, and at most two groups' orders are held at once, whatever the run's
+    size. Use it under ``contextlib.aclosing``: a caller that stops early leaves no read running."""
+
+    def read(batch_nos: Sequence[str]) -> asyncio.Future[Lines[PlatformOrder]]:
+        return asyncio.ensure_future(collect_orders(batch_nos, credentials_block))
+
+    groups = [out_batch_nos[i : i + group] for i in range(0, len(out_batch_nos), group)]
+    ahead: asyncio.Future[Lines[PlatformOrder]] | None = None
+    try:
+        for i, batch_nos in enumerate(groups):
+            current = ahead or read(batch_nos)
+            # the next group's calls go out now, while this one is awaited: they are on the platform's side
+            # by the time the caller's (synchronous) bookkeeping holds the event loop
+            ahead = read(groups[i + 1]) if i + 1 < len(groups) else None
+            yield await current
+    finally:
+        if ahead is not None:  # the caller stopped early (an error): the read ahead is not left running
+            ahead.cancel()
+            if ahead.done() and not ahead.cancelled():
+                ahead.exception()  # retrieved: its failure does not matter once the caller has stopped
 
 
 async def _batch_orders(client: AsyncLingongClient, out_batch_no: str) -> list[PlatformOrder]:
