@@ -204,3 +204,26 @@ def test_a_payee_paid_to_a_new_card_gets_it_bound_and_is_paid(platform: Platform
     assert [line.outcome for line in report.lines] == [Outcome.PAID], report.lines[0].reason
     assert report.lines[0].bank_card_no.endswith(new_card[-4:])
     paid_once(platform, [report.lines[0].out_order_no])
+
+
+def test_a_payroll_of_many_batches_is_read_back_group_by_group_into_the_journal(platform: Platform) -> None:
+    """Nine one-order batches: three groups of SFT0504 reads (4, 4, 1), each read while the one before is
+    journalled. Every order comes back PAID, in the report and in the journal, and nobody is paid twice."""
+    from flows.payroll_run import COLLECT_BATCHES
+    from lingong_payroll.journal import Journal
+
+    people = team(9, seed=117)
+    fund("20000.00", "groups")
+    report = asyncio.run(
+        payroll_run("2026-11", payees=rows(people, [f"{100 + i}.00" for i in range(9)]), batch_ref="G", max_batch=1)
+    )
+    assert len(report.batches) == 9 > 2 * COLLECT_BATCHES
+    assert [line.outcome for line in report.lines] == [Outcome.PAID] * 9
+    keys = {line.out_order_no for line in report.lines}
+    with Journal() as journal:
+        outcomes = {j.out_order_no: j.outcome for j in journal.orders(TAX, keys=keys)}
+        batches = {j.out_order_no: j.batch_no for j in journal.orders(TAX, keys=keys)}
+    assert outcomes == dict.fromkeys(keys, "PAID")
+    assert all(batches.values())
+    assert len(set(batches.values())) == 9
+    paid_once(platform, sorted(keys))
