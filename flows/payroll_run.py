@@ -31,7 +31,7 @@ from prefect.utilities.annotations import quote
 from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.money import fmt_yuan
 from lingong_payroll import outcomes
-from lingong_payroll.files import ParsedPayroll, SheetReading, validate_rows
+from lingong_payroll.files import SheetReading, validate_rows
 from lingong_payroll.guard import decide
 from lingong_payroll.journal import Journal
 from lingong_payroll.keys import RunKey, check_batch_ref, check_period, check_ref
@@ -45,16 +45,18 @@ from tasks.artifacts import publish_report
 from tasks.credentials import CredentialsParameter, credentials_name, load_settings
 from tasks.invoicing import apply_invoice
 from tasks.onboarding import Freelancer, OnboardingResult, OnboardingState, store_people
-from tasks.payees import hide_typed_payees, read_payroll_location, stored_payroll
+from tasks.payees import hide_typed_payees, stored_payroll
 from tasks.projects import ensure_project, file_confirmations
 from tasks.settlement import (
     CALLS_IN_FLIGHT,
     ONBOARDING_CODES,
+    Priced,
     Submission,
     available_balance,
     collect_in_groups,
     lookup_orders,
     precalculate,
+    read_and_precalculate,
     read_run_orders,
     submit_batch,
     wait_batches,
@@ -70,18 +72,25 @@ class PayrollRefusedError(ValueError):
 
 
 async def _load_payroll(
+    run: RunKey,
     payees: Sequence[PayeeRow] | None,
     payroll_file: str | None,
     payroll_ref: str | None,
     skip_invalid: bool,
-    reading: SheetReading | None = None,
-) -> ParsedPayroll:
+    reading: SheetReading | None,
+    credentials_block: str | None,
+) -> Priced:
     """The payroll from exactly one of: typed rows, a file the worker can read, a payee-store reference;
-    validated, and refused (nothing paid) when invalid rows are not to be skipped."""
+    validated and refused (nothing paid) when invalid rows are not to be skipped; its orders planned and
+    pre-calculated (SFT0501: each key already used flagged, the rest priced). A file is priced while it is
+    read (tasks/settlement.py, ``read_and_precalculate``)."""
     if sum(map(bool, (payees, payroll_file, payroll_ref))) != 1:
         raise PayrollRefusedError("give one of payees, payroll_file or payroll_ref (exactly one)")
+    priced: Priced | None = None
     if payroll_file:
-        parsed = read_payroll_location(payroll_file, reading.options() if reading else None)
+        options = reading.options() if reading else None
+        priced = await read_and_precalculate(payroll_file, options, run, credentials_block)
+        parsed = priced.parsed
     elif payroll_ref:
         parsed = validate_rows((r.row, r.fields()) for r in stored_payroll(payroll_ref))
     else:
@@ -90,7 +99,10 @@ async def _load_payroll(
         report_text = parsed.report()
         await acreate_markdown_artifact("# Payroll refused\n\n```\n" + report_text + "\n```", key="payroll-refused")
         raise PayrollRefusedError(f"{len(parsed.invalid_rows)} invalid row(s); nothing was paid:\n{report_text}")
-    return parsed
+    if priced is None:
+        planned = plan_orders(run, parsed.payees, parsed.rows)
+        priced = Priced(parsed, planned, await precalculate(quote(planned), run.tax_base_code, credentials_block))
+    return priced
 
 
 @flow(name="payroll-run", description="Pay a payroll through the platform, each person no more than it says.")
@@ -164,7 +176,7 @@ async def payroll_run(
         onboard = _onboarder(run, tax_base_code, credentials_block)
         decided = await _decide(
             run,
-            await _load_payroll(payees, payroll_file, payroll_ref, skip_invalid, reading),
+            await _load_payroll(run, payees, payroll_file, payroll_ref, skip_invalid, reading, credentials_block),
             report,
             journal,
             onboard if onboard_missing else None,
@@ -288,7 +300,7 @@ class Decided:
 
 async def _decide(
     run: RunKey,
-    parsed: ParsedPayroll,
+    priced: Priced,
     report: PayrollReport,
     journal: Journal,
     onboard: Onboard | None,
@@ -301,7 +313,7 @@ async def _decide(
     says what would happen, and nothing but reads was sent."""
     logger = get_run_logger()
     tax_base_code = run.tax_base_code
-    planned = plan_orders(run, parsed.payees, parsed.rows)
+    parsed, planned = priced.parsed, priced.planned
     lines = {o.out_order_no: outcomes.line_of(o) for o in planned}
     report.lines = Lines(lines.values())  # one value to Prefect when the flow returns (not 100,000)
     for err_row in parsed.invalid_rows:
@@ -311,9 +323,9 @@ async def _decide(
         report.notes.append(f"rows {parsed.luhn_flags} carry cards failing the Luhn check (flagged, not refused)")
     logger.info("payroll %s: %d lines, %d invalid rows", run.label, len(planned), len(parsed.invalid_rows))
     by_key = {o.out_order_no: o for o in planned}
-    # 1. What the platform already holds for this run: SFT0501 flags each line's key already used (and
-    #    prices the rest); the journal's index lists the run's batches (SFT0503/0504) — it is never the truth.
-    checks = {c.out_order_no: c for c in await precalculate(quote(planned), tax_base_code, credentials_block)}
+    # 1. What the platform already holds for this run: SFT0501 flagged each line's key already used (and
+    #    priced the rest); the journal's index lists the run's batches (SFT0503/0504) — it is never the truth.
+    checks = {c.out_order_no: c for c in priced.checks}
     index = outcomes.index_batches(journal.orders(tax_base_code, runs={run.token}), run)
     used = sorted(k for k, c in checks.items() if c.key_used)
     found = await read_run_orders(index, used, credentials_block) if index or used else []

@@ -30,6 +30,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -387,12 +388,32 @@ def validate_rows(
     return parsed
 
 
+#: Told of each valid line as it is read (:func:`each_payee`).
+_ON_PAYEE: ContextVar[Callable[[int, Payee], None] | None] = ContextVar("lingong_on_payee", default=None)
+
+
+@contextmanager
+def each_payee(listener: Callable[[int, Payee], None]) -> Iterator[None]:
+    """Call ``listener(row, payee)`` for each valid line as it is read, in sheet order, while any payroll is
+    read here (in this context): the payroll run prices the first lines with the platform while the rest of
+    a large file is still being validated. The :class:`ParsedPayroll` read is the same; whether it may be
+    paid (its errors) is known only at the end."""
+    token = _ON_PAYEE.set(listener)
+    try:
+        yield
+    finally:
+        _ON_PAYEE.reset(token)
+
+
 def _add(parsed: ParsedPayroll, row: int, result: Payee | list[RowError]) -> None:
     if isinstance(result, list):
         parsed.errors.extend(result)
         return
     parsed.payees.append(result)
     parsed.rows.append(row)
+    listener = _ON_PAYEE.get()
+    if listener is not None:
+        listener(row, result)
     if not result.luhn_valid:
         parsed.luhn_flags.append(row)
     if len(parsed.payees) > MAX_ROWS:

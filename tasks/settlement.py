@@ -12,6 +12,7 @@ batch creates nothing on the platform.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -26,13 +27,18 @@ from lingong_core.errors import BusinessError, ConflictError, NotFoundError
 from lingong_core.masking import scrub
 from lingong_core.models.common import BatchStatus
 from lingong_core.models.settlement import FeeCalcOrder, FeeCalcResult, SettlementOrder, SettlementOrderInput
+from lingong_payroll.files import ParsedPayroll, ReadOptions, each_payee
+from lingong_payroll.keys import RunKey
 from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
+from lingong_payroll.payees import Payee
+from lingong_payroll.plan import Planner
 from lingong_payroll.report import Lines
 
 from .calls import fan_out, found_or_none, poll_until, write_once
 from .common import PLATFORM_TASK, open_client, retry_if_busy
 from .links import link_this_run
 from .notices import as_text
+from .payees import read_payroll_location
 
 #: The platform's refusal codes that onboarding cures (docs/error-codes.md).
 NOT_VERIFIED, CARD_NOT_BOUND, CONTRACT_NOT_SIGNED, CONTRACT_EXPIRED = 4106, 4205, 4301, 4302
@@ -84,19 +90,94 @@ async def precalculate(
     once, so a 100,000-order run holds four calls' models, not a hundred. A ``Lines``: Prefect takes the result
     as one value (lingong_payroll.report.Lines)."""
     async with open_client(credentials_block) as client:
-
-        async def one(chunk: Sequence[PlannedOrder]) -> list[Check]:
-            answer = await client.settlement.precalculate(
-                tax_base_code=tax_base_code,
-                orders=[
-                    FeeCalcOrder(out_order_no=o.out_order_no, id_card_no=o.payee.id_card_no, amount=o.amount)
-                    for o in chunk
-                ],
-            )
-            return _checks(chunk, answer.items)
-
         chunks = [orders[i : i + MAX_PER_CALL] for i in range(0, len(orders), MAX_PER_CALL)]
-        return Lines(c for checks in await fan_out(one, chunks, CALLS_IN_FLIGHT) for c in checks)
+        answers = await fan_out(lambda chunk: _precalculated(client, chunk, tax_base_code), chunks, CALLS_IN_FLIGHT)
+        return Lines(c for checks in answers for c in checks)
+
+
+async def _precalculated(client: AsyncLingongClient, chunk: Sequence[PlannedOrder], tax_base_code: str) -> list[Check]:
+    """One SFT0501 call (at most :data:`MAX_PER_CALL` orders): a ``Check`` per order, in the chunk's order."""
+    answer = await client.settlement.precalculate(
+        tax_base_code=tax_base_code,
+        orders=[
+            FeeCalcOrder(out_order_no=o.out_order_no, id_card_no=o.payee.id_card_no, amount=o.amount) for o in chunk
+        ],
+    )
+    return _checks(chunk, answer.items)
+
+
+class Priced:
+    """A payroll file read and validated, its orders planned, and each order pre-calculated (SFT0501): what
+    :func:`read_and_precalculate` answers, one opaque value to Prefect (neither walked nor persisted)."""
+
+    __slots__ = ("checks", "parsed", "planned")
+
+    def __init__(self, parsed: ParsedPayroll, planned: list[PlannedOrder], checks: Lines[Check]) -> None:
+        self.parsed, self.planned, self.checks = parsed, planned, checks
+
+
+@task(name="read-and-precalculate", retry_condition_fn=retry_if_busy, **PLATFORM_TASK)
+async def read_and_precalculate(
+    location: str,
+    options: ReadOptions | None,
+    run: RunKey,
+    credentials_block: str | None = None,
+    part_size: int = MAX_PER_CALL,
+) -> Priced:
+    """Read and validate a payroll file (tasks/payees.py), plan its orders (lingong_payroll.plan) and
+    pre-calculate them, as :func:`precalculate` does, while it is read: each ``part_size`` valid lines go to the
+    platform as soon as they are validated (:data:`CALLS_IN_FLIGHT` calls at a time) while the file's
+    next lines are validated in a thread, so a large file's validation is hidden behind the platform's
+    answers instead of coming before the first call. The same calls, orders and keys as reading first and
+    pre-calculating after; whether the file may be paid (its errors) is the caller's to decide, once it is read.
+    Reads only, on both sides: a retry reads and prices again."""
+    loop = asyncio.get_running_loop()
+    parts: asyncio.Queue[list[tuple[int, Payee]] | None] = asyncio.Queue()
+    part: list[tuple[int, Payee]] = []
+
+    def post(item: list[tuple[int, Payee]] | None) -> None:  # from the reading thread
+        with contextlib.suppress(RuntimeError):  # the loop is gone: the task was cancelled, nobody listens
+            loop.call_soon_threadsafe(parts.put_nowait, item)
+
+    def on_payee(row: int, payee: Payee) -> None:
+        part.append((row, payee))
+        if len(part) >= part_size:
+            post(part.copy())
+            part.clear()
+
+    def read() -> ParsedPayroll:
+        try:
+            with each_payee(on_payee):
+                return read_payroll_location(location, options)
+        finally:
+            post(part.copy())
+            post(None)
+
+    planner = Planner(run)
+    planned: list[PlannedOrder] = []
+    calls: list[asyncio.Future[list[Check]]] = []
+    async with open_client(credentials_block) as client:
+        gate = asyncio.Semaphore(CALLS_IN_FLIGHT)
+
+        async def price(chunk: list[PlannedOrder]) -> list[Check]:
+            async with gate:
+                return await _precalculated(client, chunk, run.tax_base_code)
+
+        reading = asyncio.ensure_future(asyncio.to_thread(read))
+        try:
+            while (lines := await parts.get()) is not None:
+                if lines:
+                    chunk = planner.plan([payee for _, payee in lines], [row for row, _ in lines])
+                    planned += chunk
+                    calls.append(asyncio.ensure_future(price(chunk)))
+            parsed = await reading
+            checks = Lines(c for answer in await asyncio.gather(*calls) for c in answer)
+        except BaseException:
+            for call in calls:
+                call.cancel()
+            await asyncio.gather(reading, *calls, return_exceptions=True)  # nothing left running, nor unheard
+            raise
+    return Priced(parsed, planned, checks)
 
 
 def _checks(chunk: Sequence[PlannedOrder], items: Sequence[FeeCalcResult]) -> list[Check]:

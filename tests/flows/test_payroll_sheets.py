@@ -278,3 +278,58 @@ def test_the_platform_compares_names_as_the_sheet_reader_normalises_them(platfor
         )
     assert first["freelancerNo"] == again["freelancerNo"] == bound["freelancerNo"], json.dumps(again)
     assert bound["bindStatus"] == "BOUND"
+
+
+def _calls(platform: Platform, api_code: str) -> int:
+    return int(platform.admin("GET", f"requests?apiCode={api_code}&limit=100000")["total"])
+
+
+def test_a_file_is_priced_part_by_part_while_it_is_read_with_the_keys_of_the_whole(
+    platform: Platform, workdir: Path
+) -> None:
+    """read_and_precalculate sends each part's SFT0501 as the part is validated. What it answers is what reading
+    the whole file and pre-calculating it after gives: the same orders, keys (a person's repeated amount in a
+    later part is still their second line) and checks, and the file's invalid line is reported, not priced."""
+    from prefect import flow
+
+    from lingong_payroll.files import read_payroll_file
+    from lingong_payroll.keys import RunKey
+    from lingong_payroll.plan import plan_orders
+    from lingong_sandbox.people import bad_checksum
+    from tasks.credentials import load_settings
+    from tasks.settlement import Priced, precalculate, read_and_precalculate
+
+    @flow
+    async def price(location: str, part_size: int = 1000) -> Priced:
+        return await read_and_precalculate(location, None, run, part_size=part_size)
+
+    @flow
+    async def price_after(location: str) -> list[tuple[str, bool, Decimal, int | None]]:
+        """Read first, then pre-calculate the whole: as the run did before it priced while reading."""
+        parsed = read_payroll_file(location)
+        orders = plan_orders(run, parsed.payees, parsed.rows)
+        return [(c.out_order_no, c.passed, c.service_amount, c.code) for c in await precalculate(orders, TAX)]
+
+    people = team(3, seed=1311)
+    who = [0, 1, 0, 2, 1, 0, 0]
+    lines = table([people[i] for i in who], ["10.00", "20.00", "10.00", "30.00", "5.00", "10.00", "7.00"])
+    grid = [ZH_HEADER, *lines]
+    grid[5][2] = bad_checksum(grid[5][2])  # the fifth line (sheet row 6): an ID number that cannot be
+    path = workdir / "parts.csv"
+    path.write_text(csv_text(grid), encoding="utf-8")
+    run = RunKey(load_settings(None).merchant_no, TAX, "2026-11", "PARTS")
+
+    before = _calls(platform, "SFT0501")
+    priced = asyncio.run(price(str(path), 2))
+    assert _calls(platform, "SFT0501") - before == 3  # six valid lines, two a call
+
+    parsed = read_payroll_file(path)
+    assert priced.parsed.invalid_rows == parsed.invalid_rows == [6]
+    whole = plan_orders(run, parsed.payees, parsed.rows)
+    assert priced.planned == whole
+    assert len({o.out_order_no for o in whole}) == 6
+    checks = [(c.out_order_no, c.passed, c.service_amount, c.code) for c in priced.checks]
+    assert checks == asyncio.run(price_after(str(path)))
+
+    with pytest.raises(PayrollFileError, match=r"missing\.csv"):  # the reader's refusal, as reading first gave
+        asyncio.run(price(str(workdir / "missing.csv")))

@@ -142,3 +142,26 @@ def test_random_garbage_never_crashes_the_reader() -> None:
         except PayrollFileError:
             continue
         assert all(e.reason for e in parsed.errors)
+
+
+def test_each_payee_is_told_of_every_valid_line_in_sheet_order_as_it_is_read(tmp_path: Path) -> None:
+    """The listener sees exactly the payees the parse returns, with their rows, in order; invalid lines are
+    not told (the file's errors are the caller's to weigh once it is read); outside the block nobody is told."""
+    from lingong_payroll.files import each_payee
+
+    text = (
+        ZH
+        + rows(PEOPLE[:2])
+        + f"李四,{bad_checksum(PEOPLE[2].id_card_no)},{PEOPLE[2].mobile},x,5,\n"
+        + rows(PEOPLE[3:], ["7.00"])
+    )
+    path = tmp_path / "payroll.csv"
+    path.write_text(text, encoding="utf-8")
+    told: list[tuple[int, str]] = []
+    with each_payee(lambda row, payee: told.append((row, payee.id_card_no))):
+        parsed = read_payroll_file(path)
+    assert parsed.invalid_rows == [4]
+    assert told == [(r, p.id_card_no) for r, p in zip(parsed.rows, parsed.payees, strict=True)]
+    assert [r for r, _ in told] == [2, 3, 5]
+    read_payroll_file(path)
+    assert len(told) == 3

@@ -93,3 +93,34 @@ def test_a_marketing_payout_is_a_run_of_its_own_and_a_payrolls_keys_do_not_move(
     assert person_of(key) == campaign.person(ID) != payroll.person(ID)
     assert campaign.batch_no([key]).startswith("MB202611")
     assert "campaign MC0001" in campaign.label
+
+
+def test_a_payroll_planned_part_by_part_has_the_keys_of_the_whole() -> None:
+    """The run prices a file while it reads it, planning 1,000 lines at a time: a person's second line with the
+    same amount in a later part is still their second occurrence, and every key is the whole plan's."""
+    from lingong_payroll.payees import Payee
+    from lingong_payroll.plan import Planner, plan_orders
+    from lingong_sandbox.people import team
+
+    people = team(3, seed=5)
+    amounts = ["10.00", "20.00", "10.00", "10.00", "30.00", "10.00", "20.00"]
+    who = [0, 1, 0, 2, 0, 0, 1]
+    payees = [
+        Payee.validate(
+            {
+                "name": people[i].name,
+                "id_card_no": people[i].id_card_no,
+                "mobile": people[i].mobile,
+                "bank_card_no": people[i].bank_card_no,
+                "amount": a,
+            },
+            None,
+        )
+        for i, a in zip(who, amounts, strict=True)
+    ]
+    run = RunKey("M1", "2000064001", "2026-11")
+    whole = plan_orders(run, payees, list(range(2, 9)))
+    planner = Planner(run)
+    parts = [planner.plan(payees[i : i + 2], list(range(2 + i, 4 + i))[: len(payees[i : i + 2])]) for i in (0, 2, 4, 6)]
+    assert [o for part in parts for o in part] == whole
+    assert len({o.out_order_no for o in whole}) == 7
