@@ -44,7 +44,7 @@ from lingong_payroll.marketing import (
     check_dates,
 )
 from lingong_payroll.orders import Check, PlannedOrder
-from lingong_payroll.plan import MAX_BATCH, plan_batches, plan_orders
+from lingong_payroll.plan import MAX_BATCH, PlannedBatch, plan_batches, plan_orders
 from lingong_payroll.report import Lines, Outcome, PayeeLine
 from tasks.approval import payroll_summary, require_approval
 from tasks.credentials import CredentialsParameter, credentials_name, load_settings
@@ -58,7 +58,15 @@ from tasks.marketing import (
 )
 from tasks.onboarding import Freelancer, store_people
 from tasks.payees import read_payroll_location, stored_payroll
-from tasks.settlement import ONBOARDING_CODES, available_balance, lookup_orders, precalculate, without_taken
+from tasks.settlement import (
+    ONBOARDING_CODES,
+    Submission,
+    available_balance,
+    lookup_orders,
+    precalculate,
+    send_journalled,
+    without_taken,
+)
 
 MAX_RESUBMIT_ROUNDS = 5
 ONBOARD_FIRST = "onboard them with this card (the onboard-freelancers deployment), then run again"
@@ -291,31 +299,29 @@ async def _submit(
     the balance) leaves its orders REFUSED with the platform's reason. Keys another batch holds go to ``taken``."""
     queue = plan_batches(run, orders, max_batch)
     accepted: list[str] = []
+
+    async def submit(batch: PlannedBatch) -> Submission:
+        return await submit_campaign_batch(
+            run.campaign_no,
+            batch.out_batch_no,
+            quote(list(batch.orders)),
+            run.tax_base_code,
+            run.period,
+            credentials_block=credentials_block,
+        )
+
     for _ in range(MAX_RESUBMIT_ROUNDS):
         if not queue:
             break
         again: list[PlannedOrder] = []
         taken_so_far = len(taken)
         for batch in queue:
-            keys = [o.out_order_no for o in batch.orders]
-            journal.record(outcomes.intent_rows(run, batch.out_batch_no, [lines[k] for k in keys]))
-            sent.update(keys)
-            result = await submit_campaign_batch(
-                run.campaign_no,
-                batch.out_batch_no,
-                quote(list(batch.orders)),
-                run.tax_base_code,
-                run.period,
-                credentials_block=credentials_block,
-            )
+            result = await send_journalled(run, batch, lines, journal, sent, submit)
             if result.accepted:
                 accepted.append(batch.out_batch_no)
-                journal.accepted(batch.out_batch_no, result.batch_no)
-                for k in keys:
-                    lines[k].out_batch_no = batch.out_batch_no
                 continue
             if not result.refused:  # the whole batch: nothing in it can be paid as it stands
-                for k in keys:
+                for k in (o.out_order_no for o in batch.orders):
                     lines[k].outcome, lines[k].reason = Outcome.REFUSED, result.reason
                 continue
             for key, check in result.refused.items():

@@ -58,6 +58,7 @@ from tasks.settlement import (
     precalculate,
     read_and_precalculate,
     read_run_orders,
+    send_journalled,
     submit_batch,
     wait_batches,
     without_taken,
@@ -457,24 +458,19 @@ async def _submit(
     cured: set[str] = set()
     gate = asyncio.Semaphore(CALLS_IN_FLIGHT)  # SFT0502s in flight, as every other 1,000-order call
 
+    async def submit(batch: PlannedBatch) -> Submission:
+        return await submit_batch(
+            batch.out_batch_no,
+            quote(list(batch.orders)),  # quote: Prefect need not walk 1,000 rows
+            run.tax_base_code,
+            run.period,
+            project_no,
+            credentials_block,
+        )
+
     async def send(batch: PlannedBatch) -> tuple[PlannedBatch, Submission]:
-        keys = [o.out_order_no for o in batch.orders]
         async with gate:  # journalled just before it is sent, not all batches up front while none is sent
-            journal.record(outcomes.intent_rows(run, batch.out_batch_no, [lines[k] for k in keys]))
-            sent.update(keys)
-            result = await submit_batch(
-                batch.out_batch_no,
-                quote(list(batch.orders)),  # quote: Prefect need not walk 1,000 rows
-                run.tax_base_code,
-                run.period,
-                project_no,
-                credentials_block,
-            )
-        if result.accepted:  # journalled at once, while the platform works on the other batches
-            journal.accepted(batch.out_batch_no, result.batch_no)
-            for k in keys:
-                lines[k].out_batch_no = batch.out_batch_no
-        return batch, result
+            return batch, await send_journalled(run, batch, lines, journal, sent, submit)
 
     async def cure(curable: list[PlannedOrder]) -> dict[str, str]:
         """Payees a batch was refused for whom onboarding is the cure (a card not bound yet: SFT0501 does

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol, cast
 
@@ -27,12 +27,14 @@ from lingong_core.errors import BusinessError, ConflictError, NotFoundError
 from lingong_core.masking import scrub
 from lingong_core.models.common import BatchStatus
 from lingong_core.models.settlement import FeeCalcOrder, FeeCalcResult, SettlementOrder, SettlementOrderInput
+from lingong_payroll import outcomes
 from lingong_payroll.files import ParsedPayroll, ReadOptions, each_payee
+from lingong_payroll.journal import Journal
 from lingong_payroll.keys import RunKey
 from lingong_payroll.orders import Check, PlannedOrder, PlatformOrder
 from lingong_payroll.payees import Payee
-from lingong_payroll.plan import Planner
-from lingong_payroll.report import Lines
+from lingong_payroll.plan import PlannedBatch, Planner
+from lingong_payroll.report import Lines, PayeeLine
 
 from .calls import fan_out, found_or_none, poll_until, write_once
 from .common import PLATFORM_TASK, open_client, retry_if_busy
@@ -246,6 +248,29 @@ async def submit_batch(
             lambda: found_or_none(client.settlement.batch(out_batch_no=out_batch_no)),
             role="payroll-run",
         )
+
+
+async def send_journalled(
+    run: RunKey,
+    batch: PlannedBatch,
+    lines: Mapping[str, PayeeLine],
+    journal: Journal,
+    sent: set[str],
+    send: Callable[[PlannedBatch], Awaitable[Submission]],
+) -> Submission:
+    """One batch, sent the way every payout sends one: its rows into the journal first (the next run's guard
+    finds the batch even if this process dies right after the platform took it) and its keys into ``sent``;
+    then ``send(batch)`` (the flow's submitting task); once the platform took it, the journal learns its batch
+    number and each line its ``outBatchNo``. What became of it is the flow's to say."""
+    keys = [o.out_order_no for o in batch.orders]
+    journal.record(outcomes.intent_rows(run, batch.out_batch_no, [lines[k] for k in keys]))
+    sent.update(keys)
+    result = await send(batch)
+    if result.accepted:  # journalled at once, while the platform works on the other batches
+        journal.accepted(batch.out_batch_no, result.batch_no)
+        for k in keys:
+            lines[k].out_batch_no = batch.out_batch_no
+    return result
 
 
 class _Placed(Protocol):
