@@ -259,8 +259,7 @@ async def payroll_run(
                         if line is not None and line.outcome != Outcome.HELD:
                             outcomes.apply_state(line, state, earlier=state.out_order_no in earlier)
                             read.append(line)
-                    # in a thread: the event loop sends the next group's reads meanwhile
-                    await asyncio.to_thread(journal.record, list(outcomes.journal_rows(run, read, sent)))
+                    journal.record(outcomes.journal_rows(run, read, sent))
                     journalled.update(line.out_order_no for line in read)
         report.batches = sorted({line.batch_no for line in lines.values() if line.batch_no})
         rest = (line for line in lines.values() if line.out_order_no not in journalled)
