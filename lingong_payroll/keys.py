@@ -134,9 +134,7 @@ def person_of(out_order_no: str) -> str:
     return out_order_no[PERSON] if ORDER_RE.match(out_order_no) else ""
 
 
-def occurrences(
-    lines: Sequence[tuple[str, Decimal]], seen: Counter[tuple[str, Decimal]] | None = None
-) -> list[int]:
+def occurrences(lines: Sequence[tuple[str, Decimal]], seen: Counter[tuple[str, Decimal]] | None = None) -> list[int]:
     """For each (ID number, amount) line, which occurrence of that person *with that amount* it is (from 1).
     ``seen``: the counts of the lines before these (a payroll read a part at a time), updated."""
     seen = Counter() if seen is None else seen
