@@ -321,8 +321,8 @@ async def _submit(
                 accepted.append(batch.out_batch_no)
                 continue
             if not result.refused:  # the whole batch: nothing in it can be paid as it stands
-                for k in (o.out_order_no for o in batch.orders):
-                    lines[k].outcome, lines[k].reason = Outcome.REFUSED, result.reason
+                for o in batch.orders:
+                    lines[o.out_order_no].outcome, lines[o.out_order_no].reason = Outcome.REFUSED, result.reason
                 continue
             for key, check in result.refused.items():
                 if key not in lines:

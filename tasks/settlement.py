@@ -152,7 +152,8 @@ async def read_and_precalculate(
             with each_payee(on_payee):
                 return read_payroll_location(location, options)
         finally:
-            post(part.copy())
+            if part:  # the last part, shorter than part_size
+                post(part.copy())
             post(None)
 
     planner = Planner(run)
@@ -168,10 +169,9 @@ async def read_and_precalculate(
         reading = asyncio.ensure_future(asyncio.to_thread(read))
         try:
             while (lines := await parts.get()) is not None:
-                if lines:
-                    chunk = planner.plan([payee for _, payee in lines], [row for row, _ in lines])
-                    planned += chunk
-                    calls.append(asyncio.ensure_future(price(chunk)))
+                chunk = planner.plan([payee for _, payee in lines], [row for row, _ in lines])
+                planned += chunk
+                calls.append(asyncio.ensure_future(price(chunk)))
             parsed = await reading
             checks = Lines(c for answer in await asyncio.gather(*calls) for c in answer)
         except BaseException:
