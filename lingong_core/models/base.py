@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticUndefined, core_schema
 
@@ -72,6 +72,7 @@ __all__ = [
     "RecordModel",
     "RequestModel",
     "ResponseModel",
+    "Rule",
     "WireModel",
     "is_known",
     "mask_image",
@@ -100,62 +101,55 @@ def mask_image(data: str) -> str:
 
 
 def _digits(value: Any) -> Any:
-    return re.sub(r"[\s-]", "", value) if isinstance(value, str) else value
-
-
-def _id_shape(value: str) -> str:
-    value = value.strip().upper()
-    if not re.fullmatch(r"\d{17}[\dX]", value):
-        raise ValueError("must be an 18-character ID card number (居民身份证号): 17 digits and a digit or X")
+    if isinstance(value, str) and not value.isdigit():  # isdigit: nothing to remove (the usual case)
+        return re.sub(r"[\s-]", "", value)
     return value
 
 
-def _mobile_shape(value: str) -> str:
-    value = value.strip()
-    if not re.fullmatch(r"1[3-9]\d{9}", value):
-        raise ValueError("must be a mainland mobile number (手机号): 11 digits starting 13–19")
-    return value
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Field-type marker: the rule a shape constraint of the field checks, in the words its refusal uses
+    (instead of pydantic's "String should match pattern …"). The constraints themselves are pydantic's own
+    (``StringConstraints``), checked without a call into Python: a 1,000-order request checks 4,000 of them."""
 
-
-def _card_shape(value: str) -> str:
-    if not re.fullmatch(r"\d{12,19}", value):
-        raise ValueError("must be a bank card number (银行卡号) of 12–19 digits")
-    return value
-
-
-def _name_shape(value: str) -> str:
-    value = value.strip()
-    if not 1 <= len(value) <= 50:
-        raise ValueError("must be a name (姓名) of 1–50 characters")
-    return value
+    text: str
 
 
 #: A person's legal name in a request; masked ``张**`` in repr and errors.
 Name = Annotated[
     str,
     Personal(mask_name),
-    AfterValidator(_name_shape),
+    Rule("must be a name (姓名) of 1–50 characters"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
     Field(description="The person's legal name (姓名), as on the ID card"),
 ]
 #: An 18-character resident ID number (居民身份证号) in a request; ``x`` is upper-cased.
 IdCardNo = Annotated[
     str,
     Personal(mask_id),
-    AfterValidator(_id_shape),
+    Rule("must be an 18-character ID card number (居民身份证号): 17 digits and a digit or X"),
+    StringConstraints(strip_whitespace=True, pattern=r"^\d{17}[\dXx]$", to_upper=True),
     Field(description="Resident ID card number (身份证号), 18 characters"),
 ]
 #: A mainland mobile number in a request.
 Mobile = Annotated[
-    str, Personal(mask_mobile), AfterValidator(_mobile_shape), Field(description="Mobile number (手机号), 11 digits")
+    str,
+    Personal(mask_mobile),
+    Rule("must be a mainland mobile number (手机号): 11 digits starting 13–19"),
+    StringConstraints(strip_whitespace=True, pattern=r"^1[3-9]\d{9}$"),
+    Field(description="Mobile number (手机号), 11 digits"),
 ]
 #: A bank card number in a request; spaces and dashes are removed.
 BankCardNo = Annotated[
     str,
     Personal(mask_card),
-    BeforeValidator(_digits),
-    AfterValidator(_card_shape),
+    Rule("must be a bank card number (银行卡号) of 12–19 digits"),
+    StringConstraints(pattern=r"^\d{12,19}$"),
+    BeforeValidator(_digits),  # after the constraint: it runs first, and the pattern stays pydantic's own
     Field(description="Bank card number (银行卡号), 12–19 digits"),
 ]
+#: The refusals a :class:`Rule` words (pydantic's error types of ``StringConstraints``).
+RULED_ERRORS = frozenset({"string_too_short", "string_too_long", "string_pattern_mismatch"})
 #: The same four as the platform returns them (already masked, so not re-checked).
 MaskedName = Annotated[str, Personal(mask_name), Field(description="The person's name (姓名), masked by the platform")]
 MaskedIdCardNo = Annotated[
@@ -289,7 +283,9 @@ def _issue(model: type[BaseModel], err: Mapping[str, Any]) -> Issue:
     if rule.startswith("Value error, "):
         rule = rule[len("Value error, ") :]
     ctx_error = (err.get("ctx") or {}).get("error")
-    path, masker, owner = _walk(model, loc)
+    path, masker, owner, ruled = _walk(model, loc)
+    if ruled is not None and kind in RULED_ERRORS:
+        rule = ruled.text
     if isinstance(ctx_error, FieldRuleError):
         prefix = path + "." if path else ""
         return Issue(prefix + ctx_error.field, ctx_error.rule)
@@ -310,12 +306,16 @@ def _wire_names(model: type[BaseModel]) -> Iterator[str]:
         yield info.alias or name
 
 
-def _walk(model: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[str, Masker | None, type[BaseModel] | None]:
-    """Follow a pydantic ``loc`` through nested models: the wire path, the masker, the owning model."""
+def _walk(
+    model: type[BaseModel], loc: tuple[str | int, ...]
+) -> tuple[str, Masker | None, type[BaseModel] | None, Rule | None]:
+    """Follow a pydantic ``loc`` through nested models: the wire path, the masker, the owning model, and
+    the field's :class:`Rule` if it has one."""
     path = ""
     current: type[BaseModel] | None = model
     masker: Masker | None = None
     owner: type[BaseModel] | None = model
+    ruled: Rule | None = None
     for step in loc:
         if isinstance(step, int):
             path += f"[{step}]"
@@ -329,11 +329,27 @@ def _walk(model: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[str, Mask
         path = f"{path}.{wire}" if path else wire
         if info is not None:
             masker = personal_masker(info.annotation, info.metadata)
+            ruled = _rule_of(info.annotation, info.metadata)
             current = _model_in(info.annotation)
         else:
-            masker = _name_masker(step)
+            masker, ruled = _name_masker(step), None
             current = None
-    return path, masker, owner
+    return path, masker, owner, ruled
+
+
+def _rule_of(annotation: Any, metadata: Iterable[Any] = ()) -> Rule | None:
+    """The :class:`Rule` of a field typed with one (directly, or inside an optional)."""
+    for item in metadata:
+        if isinstance(item, Rule):
+            return item
+    if get_origin(annotation) is Annotated:
+        return _rule_of(get_args(annotation)[0], annotation.__metadata__)
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        for arg in get_args(annotation):
+            found = _rule_of(arg)
+            if found is not None:
+                return found
+    return None
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

@@ -468,6 +468,34 @@ def test_validation_errors_show_personal_values_masked() -> None:
     assert "1234.567" in text  # not personal: shown as is
 
 
+def test_each_personal_shape_is_refused_in_its_own_words() -> None:
+    """The shapes are pydantic's own constraints; a refusal still says the rule, never pydantic's pattern."""
+    bad = {"name": "   ", "idCardNo": "11010119900307123", "mobile": "12812345678", "bankCardNo": "6222 0212"}
+    with pytest.raises(ModelValidationError) as caught:
+        SettlementRequest.model_validate(_batch(orders=[{"outOrderNo": "T1", "amount": "1.00", **bad}]))
+    rules = {issue.field: issue.rule for issue in caught.value.issues}
+    assert rules == {
+        "orders[0].name": "must be a name (姓名) of 1–50 characters",
+        "orders[0].idCardNo": "must be an 18-character ID card number (居民身份证号): 17 digits and a digit or X",
+        "orders[0].mobile": "must be a mainland mobile number (手机号): 11 digits starting 13–19",
+        "orders[0].bankCardNo": "must be a bank card number (银行卡号) of 12–19 digits",
+    }
+    assert "pattern" not in str(caught.value)
+    good = {
+        "name": " 张三 ",
+        "idCardNo": " 11010119900307123x ",
+        "mobile": " 13812345678",
+        "bankCardNo": "6222-0212 3456",
+    }
+    order = SettlementRequest.model_validate(_batch(orders=[{"outOrderNo": "T1", "amount": "1.00", **good}])).orders[0]
+    assert (order.name, order.id_card_no, order.mobile, order.bank_card_no) == (
+        "张三",
+        "11010119900307123X",
+        "13812345678",
+        "622202123456",
+    )
+
+
 def test_a_misspelt_personal_field_is_masked_too() -> None:
     with pytest.raises(ModelValidationError) as caught:
         CATALOGUE["SFT0101"].request.model_validate({**example(CATALOGUE["SFT0101"].request), "idcard": RAW[0]})
