@@ -15,7 +15,6 @@ from enum import Enum
 from json.encoder import encode_basestring
 from typing import Any
 
-from .money import CENT
 from .timeutil import format_datetime
 
 # The string encoder ``json.JSONEncoder(ensure_ascii=False).encode`` calls for a ``str`` (C-accelerated):
@@ -31,13 +30,16 @@ def dumps(value: Any) -> str:
 
 
 def _decimal_text(value: Decimal) -> str:
+    """The plain digits; an amount's trailing zeros dropped (``1234.50`` → ``1234.5``, ``100.00`` → ``100``),
+    any other number's kept (``0.0600``)."""
     if not value.is_finite():
         raise ValueError(f"cannot send a non-finite number: {value}")
-    if value == value.to_integral_value():
-        return str(int(value))
-    if value == value.quantize(CENT):
-        return format(value.quantize(CENT), "f").rstrip("0")
-    return format(value, "f")
+    text = format(value, "f")
+    if "." in text:
+        short = text.rstrip("0")
+        if len(short) - short.index(".") <= 3:  # at most two places once the trailing zeros go: an amount
+            text = short.rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _write(value: Any, out: list[str]) -> None:
@@ -71,25 +73,43 @@ def _write_decimal(value: Decimal, out: list[str]) -> None:
 
 
 def _write_mapping(value: Mapping[Any, Any], out: list[str]) -> None:
-    out.append("{")
+    # The common values (text, whole numbers, amounts) are written here, not through _write: a 1,000-order
+    # bizModel is 7,000 of them.
+    append, encode, exact = out.append, _encode_str, _EXACT
+    append("{")
     first = True
     for key, item in value.items():
-        if not first:
-            out.append(",")
-        first = False
-        out.append(_encode_str(str(key)))
-        out.append(":")
-        _write(item, out)
-    out.append("}")
+        if first:
+            first = False
+        else:
+            append(",")
+        append(encode(key) if type(key) is str else encode(str(key)))
+        append(":")
+        kind = type(item)
+        if kind is str:
+            append(encode(item))
+        elif kind is Decimal:
+            append(_decimal_text(item))
+        else:
+            writer = exact.get(kind)
+            if writer is not None:
+                writer(item, out)
+            else:
+                _write_other(item, out)
+    append("}")
 
 
 def _write_sequence(value: list[Any] | tuple[Any, ...], out: list[str]) -> None:
-    out.append("[")
+    append = out.append
+    append("[")
     for i, item in enumerate(value):
         if i:
-            out.append(",")
-        _write(item, out)
-    out.append("]")
+            append(",")
+        if type(item) is dict:
+            _write_mapping(item, out)
+        else:
+            _write(item, out)
+    append("]")
 
 
 _EXACT: dict[type, Callable[[Any, list[str]], None]] = {

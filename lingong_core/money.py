@@ -19,15 +19,18 @@ from .errors import InputError
 CENT = Decimal("0.01")
 #: Larger than any amount the platform handles; guards against absurd input, not a business limit.
 MAX_AMOUNT = Decimal("999999999999.99")
+_LEAST = -MAX_AMOUNT
 
 
 def to_money(value: Any, *, field: str = "amount", allow_zero: bool = True, allow_negative: bool = False) -> Decimal:
     """Parse ``value`` (Decimal, int, or decimal text) into a two-place Decimal, or raise :class:`InputError`."""
-    if isinstance(value, bool) or value is None:
+    if type(value) is Decimal:  # the usual case first: every amount in an answer is read as a Decimal
+        amount = value
+    elif isinstance(value, bool) or value is None:
         raise InputError(field, "must be an amount in yuan", repr(value))
-    if isinstance(value, float):
+    elif isinstance(value, float):
         raise InputError(field, "must not be a binary float; pass a Decimal, an int or decimal text", repr(value))
-    if isinstance(value, Decimal):
+    elif isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int):
         amount = Decimal(value)
@@ -43,16 +46,16 @@ def to_money(value: Any, *, field: str = "amount", allow_zero: bool = True, allo
         raise InputError(field, "must be an amount in yuan", type(value).__name__)
     if not amount.is_finite():
         raise InputError(field, "must be a finite number", str(value))
-    if abs(amount) > MAX_AMOUNT:
+    if not _LEAST <= amount <= MAX_AMOUNT:
         raise InputError(field, f"must be at most {MAX_AMOUNT}", _clip(str(value)))
-    if amount != amount.quantize(CENT):
+    cents = amount.quantize(CENT)
+    if cents != amount:
         raise InputError(field, "must have at most 2 decimal places (fen)", _clip(str(value)))
-    amount = amount.quantize(CENT)
-    if amount < 0 and not allow_negative:
-        raise InputError(field, "must not be negative", str(amount))
-    if amount == 0 and not allow_zero:
-        raise InputError(field, "must be more than 0", str(amount))
-    return amount
+    if cents < 0 and not allow_negative:
+        raise InputError(field, "must not be negative", str(cents))
+    if cents == 0 and not allow_zero:
+        raise InputError(field, "must be more than 0", str(cents))
+    return cents
 
 
 def _clip(text: str, limit: int = 40) -> str:

@@ -109,6 +109,38 @@ def test_datetimes_accept_the_string_form_and_epoch_millis() -> None:
         parse_datetime("04/03/2024")
 
 
+def test_the_wire_form_read_again_is_the_same_and_out_of_range_is_still_refused() -> None:
+    """The wire's own form is remembered once read (pages of 1,000 orders repeat a few seconds): reading it
+    again gives the same moment, and a remembered refusal stays a refusal."""
+    for _ in range(2):
+        assert parse_datetime(" 2026-11-30 23:59:59 ") == datetime(2026, 11, 30, 23, 59, 59, tzinfo=SHANGHAI)
+        with pytest.raises(InputError, match="yyyy-MM-dd"):
+            parse_datetime("2026-13-01 00:00:00")
+    shanghai = datetime(2026, 11, 30, 23, 59, 59, tzinfo=SHANGHAI)
+    assert format_datetime(shanghai) == format_datetime(shanghai.astimezone(UTC)) == "2026-11-30 23:59:59"
+    assert format_datetime(datetime(2026, 11, 30, 23, 59, 59)) == "2026-11-30 23:59:59"  # naive: Shanghai
+
+
+def test_json_numbers_drop_trailing_zeros_down_to_the_fen_and_keep_finer_digits() -> None:
+    cases = {
+        "1234.50": "1234.5",
+        "100.00": "100",
+        "0.00": "0",
+        "-0.00": "0",
+        "-5.10": "-5.1",
+        "1E+2": "100",
+        "0.0600": "0.06",
+        "0.0650": "0.0650",  # finer than a fen: written as given
+        "12.3450": "12.3450",
+        "0.001": "0.001",
+    }
+    assert {raw: jsoncodec.dumps(Decimal(raw)) for raw in cases} == cases
+    assert (
+        jsoncodec.dumps([{"a": Decimal("1.20"), "b": "x", "c": [1, None, True]}])
+        == '[{"a":1.2,"b":"x","c":[1,null,true]}]'
+    )
+
+
 def test_shanghai_datetime_field() -> None:
     class M(BaseModel):
         at: ShanghaiDateTime
