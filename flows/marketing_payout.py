@@ -29,7 +29,7 @@ from prefect.utilities.annotations import quote
 from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.money import fmt_yuan
 from lingong_core.timeutil import now
-from lingong_payroll import outcomes
+from lingong_payroll import outcomes, pacing
 from lingong_payroll.files import ParsedPayroll, SheetReading, validate_rows
 from lingong_payroll.guard import decide
 from lingong_payroll.journal import Journal
@@ -173,6 +173,7 @@ async def marketing_payout(
     by_key = {o.out_order_no: o for o in planned}
 
     journal = Journal()
+    pace = pacing.slower_collector()  # payees held to the run's end: fewer full collections (lingong_payroll.pacing)
     try:
         # 1. What the platform already holds for this campaign and period (the journal is an index only).
         checks = {c.out_order_no: c for c in await precalculate(quote(planned), tax_base_code, credentials_block)}
@@ -253,6 +254,7 @@ async def marketing_payout(
         journal.record(outcomes.journal_rows(run, lines.values(), sent))
     finally:
         journal.close()
+        pace.restore()
 
     report.lines.sort(key=lambda x: x.row)
     counts = report.counts()

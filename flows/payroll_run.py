@@ -30,7 +30,7 @@ from prefect.utilities.annotations import quote
 
 from flows import DEFAULT_TAX_BASE_CODE
 from lingong_core.money import fmt_yuan
-from lingong_payroll import outcomes
+from lingong_payroll import outcomes, pacing
 from lingong_payroll.files import SheetReading, validate_rows
 from lingong_payroll.guard import decide
 from lingong_payroll.journal import Journal
@@ -65,7 +65,6 @@ from tasks.settlement import (
 )
 
 MAX_RESUBMIT_ROUNDS = 5
-COLLECT_BATCHES = 4  # batches whose orders (SFT0504) are read and applied at a time, one call each in flight
 
 
 class PayrollRefusedError(ValueError):
@@ -173,6 +172,7 @@ async def payroll_run(
     )
 
     journal = Journal()
+    pace = pacing.slower_collector()  # payees held to the run's end: fewer full collections (lingong_payroll.pacing)
     try:
         onboard = _onboarder(run, tax_base_code, credentials_block)
         decided = await _decide(
@@ -249,9 +249,9 @@ async def payroll_run(
                 len(wait_for) - len(unfinished),
                 len(wait_for),
             )
-            # four batches' orders at a time, each group journalled as it is read (the next group read
+            # CALLS_IN_FLIGHT batches' orders at a time, each group journalled as it is read (the next group read
             # meanwhile): a 100,000-payee run never holds every platform order, nor every journal row, at once
-            async with aclosing(collect_in_groups(wait_for, credentials_block, COLLECT_BATCHES)) as groups:
+            async with aclosing(collect_in_groups(wait_for, credentials_block)) as groups:
                 async for group in groups:
                     read = []
                     for state in group:
@@ -266,6 +266,7 @@ async def payroll_run(
         journal.record(outcomes.journal_rows(run, rest, sent))
     finally:
         journal.close()
+        pace.restore()
 
     report.lines.sort(key=lambda x: x.row)
     if project_no:  # the work of each batch paid under the project confirmed (SFT0705), once

@@ -27,7 +27,7 @@ from lingong_core.errors import BusinessError, ConflictError, NotFoundError
 from lingong_core.masking import scrub
 from lingong_core.models.common import BatchStatus
 from lingong_core.models.settlement import FeeCalcResult, SettlementOrder
-from lingong_payroll import outcomes
+from lingong_payroll import outcomes, pacing
 from lingong_payroll.files import ParsedPayroll, ReadOptions, each_payee
 from lingong_payroll.journal import Journal
 from lingong_payroll.keys import RunKey
@@ -146,11 +146,14 @@ async def read_and_precalculate(
             post(part.copy())
             part.clear()
 
+    switches = pacing.finer_switches()  # the loop gets the GIL back at once while the thread validates
+
     def read() -> ParsedPayroll:
         try:
             with each_payee(on_payee):
                 return read_payroll_location(location, options)
         finally:
+            switches.restore()
             if part:  # the last part, shorter than part_size
                 post(part.copy())
             post(None)
@@ -178,6 +181,8 @@ async def read_and_precalculate(
                 call.cancel()
             await asyncio.gather(reading, *calls, return_exceptions=True)  # nothing left running, nor unheard
             raise
+        finally:
+            switches.restore()  # the thread has ended (or never ran): its own restore came first, if any
     return Priced(parsed, planned, checks)
 
 

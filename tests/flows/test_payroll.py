@@ -209,15 +209,15 @@ def test_a_payee_paid_to_a_new_card_gets_it_bound_and_is_paid(platform: Platform
 def test_a_payroll_of_many_batches_is_read_back_group_by_group_into_the_journal(platform: Platform) -> None:
     """Nine one-order batches: three groups of SFT0504 reads (4, 4, 1), each read while the one before is
     journalled. Every order comes back PAID, in the report and in the journal, and nobody is paid twice."""
-    from flows.payroll_run import COLLECT_BATCHES
     from lingong_payroll.journal import Journal
+    from tasks.settlement import CALLS_IN_FLIGHT
 
     people = team(9, seed=117)
     fund("20000.00", "groups")
     report = asyncio.run(
         payroll_run("2026-11", payees=rows(people, [f"{100 + i}.00" for i in range(9)]), batch_ref="G", max_batch=1)
     )
-    assert len(report.batches) == 9 > 2 * COLLECT_BATCHES
+    assert len(report.batches) == 9 > 2 * CALLS_IN_FLIGHT
     assert [line.outcome for line in report.lines] == [Outcome.PAID] * 9
     keys = {line.out_order_no for line in report.lines}
     with Journal() as journal:
