@@ -122,6 +122,7 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
     imported = time.perf_counter() - t0
     t1 = time.perf_counter()
     c1 = time.process_time()
+    started_epoch = time.time()
     snapshots = _PeakSnapshots(args.tracemalloc) if args.tracemalloc else None
     report = _profiled(
         args.profile,
@@ -136,6 +137,7 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
     )
     flow_s = time.perf_counter() - t1
     flow_cpu_s = time.process_time() - c1
+    ended_epoch = time.time()
     if snapshots is not None:
         snapshots.close()
     counts = {str(k): v for k, v in report.counts().items()}
@@ -143,6 +145,7 @@ def payroll(args: argparse.Namespace) -> dict[str, Any]:
         "import_s": imported,
         "flow_s": flow_s,
         "flow_cpu_s": flow_cpu_s,
+        "flow_epochs": [started_epoch, ended_epoch],  # wall clock, to line the flow up with the sandbox's log
         "payees": len(report.lines),
         "outcome": counts,
         "complete": bool(report.complete),
