@@ -165,3 +165,19 @@ def test_each_payee_is_told_of_every_valid_line_in_sheet_order_as_it_is_read(tmp
     assert [r for r, _ in told] == [2, 3, 5]
     read_payroll_file(path)
     assert len(told) == 3
+
+
+def test_a_csv_is_read_row_by_row_and_a_late_fault_is_still_refused() -> None:
+    """The rows come one at a time (the cells of a 100,000-line file are never all held), so a fault far
+    down is found when it is reached: the whole file is still refused, naming it."""
+    from lingong_payroll.files import HEADER_SCAN, MAX_ROWS
+
+    too_long = EN + rows() + ",,,,,\n" * (MAX_ROWS + HEADER_SCAN)
+    with pytest.raises(PayrollFileError, match=f"more than {MAX_ROWS} rows"):
+        parse_csv(too_long.encode())
+    damaged = EN + rows() + '"' + "x" * 200_000 + '",1,2,3,4\n'  # a field past the csv module's limit
+    with pytest.raises(PayrollFileError, match="the CSV is malformed"):
+        parse_csv(damaged.encode())
+    semicolons = (EN + rows()).replace(",", ";").replace('"12;345.67"', "12345.67")
+    parsed = parse_csv(semicolons.encode())  # the delimiter is still the one its header is found under
+    assert [p.amount for p in parsed.payees][-1] == Decimal("12345.67") and not parsed.errors
