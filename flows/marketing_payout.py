@@ -166,8 +166,7 @@ async def marketing_payout(
     )
     lines = {o.out_order_no: outcomes.line_of(o) for o in planned}
     report.lines = Lines(lines.values())  # one value to Prefect when the flow returns (lingong_payroll.report.Lines)
-    for err_row in parsed.invalid_rows:
-        reason = "; ".join(f"{e.column}: {e.reason}" for e in parsed.errors if e.row == err_row)
+    for err_row, reason in parsed.reasons().items():  # one pass: a file may hold thousands of bad rows
         report.lines.append(outcomes.invalid_line(err_row, reason))
     logger.info("marketing payout %s: %d lines, %d invalid rows", run.label, len(planned), len(parsed.invalid_rows))
     by_key = {o.out_order_no: o for o in planned}

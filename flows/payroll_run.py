@@ -317,8 +317,7 @@ async def _decide(
     parsed, planned = priced.parsed, priced.planned
     lines = {o.out_order_no: outcomes.line_of(o) for o in planned}
     report.lines = Lines(lines.values())  # one value to Prefect when the flow returns (not 100,000)
-    for err_row in parsed.invalid_rows:
-        reason = "; ".join(f"{e.column}: {e.reason}" for e in parsed.errors if e.row == err_row)
+    for err_row, reason in parsed.reasons().items():  # one pass: a file may hold thousands of bad rows
         report.lines.append(outcomes.invalid_line(err_row, reason))
     if parsed.luhn_flags:
         report.notes.append(f"rows {parsed.luhn_flags} carry cards failing the Luhn check (flagged, not refused)")

@@ -193,6 +193,13 @@ class ParsedPayroll:
     def invalid_rows(self) -> list[int]:
         return sorted({e.row for e in self.errors})
 
+    def reasons(self) -> dict[int, str]:
+        """Each invalid row (in order) → what is wrong with it, every field's rule joined."""
+        by_row: dict[int, list[str]] = {}
+        for e in sorted(self.errors, key=lambda e: e.row):
+            by_row.setdefault(e.row, []).append(f"{e.column}: {e.reason}")
+        return {row: "; ".join(reasons) for row, reasons in by_row.items()}
+
     def report(self) -> str:
         return "\n".join(str(e) for e in self.errors)
 

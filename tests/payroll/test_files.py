@@ -180,4 +180,15 @@ def test_a_csv_is_read_row_by_row_and_a_late_fault_is_still_refused() -> None:
         parse_csv(damaged.encode())
     semicolons = (EN + rows()).replace(",", ";").replace('"12;345.67"', "12345.67")
     parsed = parse_csv(semicolons.encode())  # the delimiter is still the one its header is found under
-    assert [p.amount for p in parsed.payees][-1] == Decimal("12345.67") and not parsed.errors
+    assert [p.amount for p in parsed.payees][-1] == Decimal("12345.67")
+    assert not parsed.errors
+
+
+def test_each_invalid_row_has_its_reasons_joined_once() -> None:
+    text = EN + rows(PEOPLE[:1]) + f"李四,123,{PEOPLE[1].mobile},x,5,\n" + rows(PEOPLE[2:3]) + "王五,,12,,-1,\n"
+    parsed = parse_csv(text.encode())
+    reasons = parsed.reasons()
+    assert list(reasons) == parsed.invalid_rows == [3, 5]
+    assert reasons[3].startswith("idCardNo: ")
+    assert "; bankCardNo: " in reasons[3]
+    assert reasons[5].count("; ") == len([e for e in parsed.errors if e.row == 5]) - 1
