@@ -154,6 +154,30 @@ CPU_TARGET = 3.0
 RSS_TARGET_100K_MB = 300.0
 
 
+def pay_with_flow(
+    ctx: Context,
+    sandbox: SandboxProcess,
+    file: Path,
+    run: str,
+    *,
+    home: Path,
+    api_url: str | None,
+    server: PrefectServer | None = None,
+) -> FlowRun:
+    """``payroll_run`` on ``file`` in its own process (``run`` names its additional reference and its files),
+    against the Prefect server at ``api_url`` (None: Prefect's temporary one in ``home``); the sandbox's
+    process, and ``server``'s, sampled beside it."""
+    tag = f"payroll-{run}"
+    return run_flow_process(
+        ctx,
+        "payroll",
+        ["--file", str(file), "--period", PERIOD, "--batch-ref", f"bench-{run}"],
+        env=flow_env(ctx, sandbox, home=home, api_url=api_url, tag=tag),
+        tag=tag,
+        also_sample=lambda: [sandbox.pid] + ([server.pid] if server is not None else []),
+    )
+
+
 def flow_row(
     name: str, n: int, flow: FlowRun, floor: Result | None, *, cold: bool, stats: dict[str, Any], extra: str = ""
 ) -> Result:
@@ -240,7 +264,8 @@ def median_rows(n: int, measured: list[tuple[Result, Result]]) -> tuple[Result, 
     rss = [r.peak_rss_mb for r in flows if r.peak_rss_mb is not None]
     row = replace(flows[0], wall_s=median(r.wall_s or 0 for r in flows))
     row.ratio = median(ratios) if len(ratios) == len(flows) else None
-    row.ratio_to = f"bare script, median of {len(flows)} pairs ({floor.wall_s or 0:.1f} s)"
+    pairs_text = f"{len(flows)} pair" + ("s" if len(flows) != 1 else "")
+    row.ratio_to = f"bare script, median of {pairs_text} ({floor.wall_s or 0:.1f} s)"
     row.peak_rss_mb = max(rss) if rss else None
     row.status = "ok" if all(r.status == "ok" for r in flows) else "failed"
     cpu_ratio = median(cpu) if len(cpu) == len(flows) else None
@@ -265,7 +290,7 @@ def median_rows(n: int, measured: list[tuple[Result, Result]]) -> tuple[Result, 
         met = met and row.peak_rss_mb is not None and row.peak_rss_mb < RSS_TARGET_100K_MB
     row.met = bool(met)
     row.note = (
-        f"medians of {len(flows)} pairs: wall {row.ratio or 0:.2f}× (pairs "
+        f"medians of {pairs_text}: wall {row.ratio or 0:.2f}× (pairs "
         + ", ".join(f"{r.ratio or 0:.2f}×" for r in flows)
         + f"), client CPU {cpu_ratio or 0:.1f}× (pairs "
         + ", ".join(f"{float(r.details.get('cpu_ratio') or 0):.1f}×" for r in flows)
@@ -334,14 +359,14 @@ def run(ctx: Context) -> list[Result]:
                     floor = measure_floor(ctx, sandbox, files[n], n, pair)
                     ctx.log(f"payroll: payroll_run for {n:,} payees against the running server (pair {pair + 1})")
                     since = sandbox.last_request_id()
-                    tag = f"payroll-{n}-server-{pair}"
-                    flow = run_flow_process(
+                    flow = pay_with_flow(
                         ctx,
-                        "payroll",
-                        ["--file", str(files[n]), "--period", PERIOD, "--batch-ref", f"bench-{n}-server-{pair}"],
-                        env=flow_env(ctx, sandbox, home=server.home, api_url=server.api_url, tag=tag),
-                        tag=tag,
-                        also_sample=lambda: [sandbox.pid, server.pid],
+                        sandbox,
+                        files[n],
+                        f"{n}-server-{pair}",
+                        home=server.home,
+                        api_url=server.api_url,
+                        server=server,
                     )
                     one = flow_row(
                         f"payroll/{n}-server",
@@ -363,14 +388,13 @@ def run(ctx: Context) -> list[Result]:
         if os.environ.get("LINGONG_BENCH_PAYROLL_COLD", "1") != "0":  # 0: skip the cold row (minutes on 2 cores)
             ctx.log(f"payroll: payroll_run for {biggest:,} payees cold (no server: Prefect starts its own)")
             since = sandbox.last_request_id()
-            tag = f"payroll-{biggest}-cold"
-            flow = run_flow_process(
+            flow = pay_with_flow(
                 ctx,
-                "payroll",
-                ["--file", str(files[biggest]), "--period", PERIOD, "--batch-ref", f"bench-{biggest}-cold"],
-                env=flow_env(ctx, sandbox, home=fresh_dir(ctx.state / "prefect-cold"), api_url=None, tag=tag),
-                tag=tag,
-                also_sample=lambda: [sandbox.pid],
+                sandbox,
+                files[biggest],
+                f"{biggest}-cold",
+                home=fresh_dir(ctx.state / "prefect-cold"),
+                api_url=None,
             )
             results.append(
                 flow_row(
