@@ -10,8 +10,10 @@ by a quarter. A payroll run builds its payees, keys, checks and report lines onc
 just long enough to be promoted. At 100,000 payees that made 13–17 full collections of ~0.2 s each: 3–4 s
 of a ~20 s run's CPU spent proving that nothing it holds is garbage (bench/results.md, "Issue 20, fourth
 pass"). While held, young collections wait for 5,000 new objects instead of 700 (a call's temporaries die
-young instead of being promoted) and full ones are considered ten times less often. Garbage is still
-freed: reference counting frees everything acyclic at once, as always, and young collections still run.
+young instead of being promoted), a middle one comes every 20 young ones instead of 10, and a full one is
+considered every 100 middle ones instead of 10 (and still runs only once the long-lived objects have grown
+by a quarter). Garbage is still freed: reference counting frees everything acyclic at once, as always, and
+young collections still run.
 
 **The switch interval** (:func:`finer_switches`). A thread validating a file holds the GIL for the
 interpreter's whole switch interval (5 ms) each time the event loop, waiting on a socket, wants it back; an
