@@ -154,6 +154,18 @@ CPU_TARGET = 3.0
 RSS_TARGET_100K_MB = 300.0
 
 
+def wall_target(n: int) -> float:
+    return WALL_TARGET.get(n, WALL_TARGET_LARGE if n >= 10_000 else 1.6)
+
+
+def targets_met(n: int, ok: bool, ratio: float | None, cpu_ratio: float | None, rss_mb: float | None) -> bool:
+    """Issue 20's targets for a payroll of ``n``: the wall ratio, client CPU ≤ 3×, and from 100,000 the RSS."""
+    met = ok and ratio is not None and ratio <= wall_target(n) and cpu_ratio is not None and cpu_ratio <= CPU_TARGET
+    if n >= 100_000:
+        met = met and rss_mb is not None and rss_mb < RSS_TARGET_100K_MB
+    return bool(met)
+
+
 def pay_with_flow(
     ctx: Context,
     sandbox: SandboxProcess,
@@ -195,13 +207,10 @@ def flow_row(
     target = None
     met = None
     if not cold and floor is not None:
-        wall_target = WALL_TARGET.get(n, WALL_TARGET_LARGE if n >= 10_000 else 1.6)
-        target = f"≤ {wall_target}× the bare script's wall, client CPU ≤ {CPU_TARGET:.0f}×"
-        met = flow.ok and ratio is not None and ratio <= wall_target and cpu_ratio is not None
-        met = bool(met and cpu_ratio is not None and cpu_ratio <= CPU_TARGET)
+        target = f"≤ {wall_target(n)}× the bare script's wall, client CPU ≤ {CPU_TARGET:.0f}×"
         if n >= 100_000:
             target += f", RSS < {RSS_TARGET_100K_MB:.0f} MiB"
-            met = bool(met and rss is not None and float(rss) < RSS_TARGET_100K_MB)
+        met = targets_met(n, flow.ok, ratio, cpu_ratio, float(rss) if rss is not None else None)
     what = "whole process, Prefect's temporary server included" if cold else "the flow call, inside its process"
     versus = ""
     if floor is not None:
@@ -283,12 +292,7 @@ def median_rows(n: int, measured: list[tuple[Result, Result]]) -> tuple[Result, 
             for f, r in measured
         ],
     }
-    wall_target = WALL_TARGET.get(n, WALL_TARGET_LARGE if n >= 10_000 else 1.6)
-    met = row.status == "ok" and row.ratio is not None and row.ratio <= wall_target
-    met = met and cpu_ratio is not None and cpu_ratio <= CPU_TARGET
-    if n >= 100_000:
-        met = met and row.peak_rss_mb is not None and row.peak_rss_mb < RSS_TARGET_100K_MB
-    row.met = bool(met)
+    row.met = targets_met(n, row.status == "ok", row.ratio, cpu_ratio, row.peak_rss_mb)
     row.note = (
         f"medians of {pairs_text}: wall {row.ratio or 0:.2f}× (pairs "
         + ", ".join(f"{r.ratio or 0:.2f}×" for r in flows)

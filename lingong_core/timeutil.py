@@ -50,22 +50,19 @@ def parse_timestamp(text: str) -> datetime:
         raise InputError("timestamp", "must be a real date and time in yyyyMMddHHmmss", text) from None
 
 
-def format_datetime(moment: datetime) -> str:
-    """``yyyy-MM-dd HH:mm:ss`` in Shanghai time."""
-    return _formatted(moment)
-
-
 @functools.lru_cache(maxsize=1024)
-def _formatted(moment: datetime) -> str:
-    # Remembered: a page of 1,000 orders carries 2,000 times, most of them the same few seconds. Equal
-    # instants are equal keys whatever their zone, and both read the same in Shanghai.
+def format_datetime(moment: datetime) -> str:
+    """``yyyy-MM-dd HH:mm:ss`` in Shanghai time.
+
+    Remembered: a page of 1,000 orders carries 2,000 times, most of them the same few seconds. Equal
+    instants are equal keys whatever their zone, and both read the same in Shanghai."""
     return to_shanghai(moment).strftime(DATETIME_FORMAT)
 
 
 @functools.lru_cache(maxsize=1024)
 def _wire_datetime(text: str) -> datetime | None:
     """``text`` in the wire's own form (``yyyy-MM-dd HH:mm:ss``), read without strptime and remembered (see
-    :func:`_formatted`); None when it is not in that form or a field is out of range."""
+    :func:`format_datetime`); None when it is not in that form or a field is out of range."""
     if not _WIRE_DATETIME.fullmatch(text):
         return None
     try:

@@ -79,17 +79,9 @@ class Pace:
             release()
 
 
-def _thresholds() -> tuple[int, int, int]:
-    return gc.get_threshold()
-
-
-def _set_thresholds(values: tuple[int, int, int]) -> None:
-    gc.set_threshold(*values)
-
-
 _COLLECTOR: _Shared[tuple[int, int, int]] = _Shared(
-    _thresholds,
-    _set_thresholds,
+    gc.get_threshold,
+    lambda values: gc.set_threshold(*values),
     lambda before: (
         max(RUN_THRESHOLDS[0], before[0]),
         max(RUN_THRESHOLDS[1], before[1]),

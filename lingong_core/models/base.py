@@ -81,6 +81,7 @@ __all__ = [
 Masker = Callable[[str], str]
 E = TypeVar("E", bound=Enum)
 T = TypeVar("T")
+M = TypeVar("M")  # a field-type marker: Personal, Rule
 
 
 # --------------------------------------------------------------------------------------------------
@@ -329,27 +330,12 @@ def _walk(
         path = f"{path}.{wire}" if path else wire
         if info is not None:
             masker = personal_masker(info.annotation, info.metadata)
-            ruled = _rule_of(info.annotation, info.metadata)
+            ruled = _marker(Rule, info.annotation, info.metadata)
             current = _model_in(info.annotation)
         else:
             masker, ruled = _name_masker(step), None
             current = None
     return path, masker, owner, ruled
-
-
-def _rule_of(annotation: Any, metadata: Iterable[Any] = ()) -> Rule | None:
-    """The :class:`Rule` of a field typed with one (directly, or inside an optional)."""
-    for item in metadata:
-        if isinstance(item, Rule):
-            return item
-    if get_origin(annotation) is Annotated:
-        return _rule_of(get_args(annotation)[0], annotation.__metadata__)
-    if get_origin(annotation) in (typing.Union, types.UnionType):
-        for arg in get_args(annotation):
-            found = _rule_of(arg)
-            if found is not None:
-                return found
-    return None
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -377,22 +363,26 @@ def _show(value: Any, masker: Masker | None) -> str | None:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
-def personal_masker(annotation: Any, metadata: Iterable[Any] = ()) -> Masker | None:
-    """The masker of a field typed with :class:`Personal` (directly, in a union, or in a list)."""
+def _marker(kind: type[M], annotation: Any, metadata: Iterable[Any] = ()) -> M | None:
+    """The first ``kind`` marker (:class:`Personal`, :class:`Rule`) of a field's type: in its metadata,
+    or inside an ``Annotated``, a union or a list."""
     for item in metadata:
-        if isinstance(item, Personal):
-            return item.mask
+        if isinstance(item, kind):
+            return item
     if get_origin(annotation) is Annotated:
-        found = personal_masker(get_args(annotation)[0], annotation.__metadata__)
-        if found is not None:
-            return found
-        return None
+        return _marker(kind, get_args(annotation)[0], annotation.__metadata__)
     if get_origin(annotation) in (typing.Union, types.UnionType, list):
         for arg in get_args(annotation):
-            found = personal_masker(arg)
+            found = _marker(kind, arg)
             if found is not None:
                 return found
     return None
+
+
+def personal_masker(annotation: Any, metadata: Iterable[Any] = ()) -> Masker | None:
+    """The masker of a field typed with :class:`Personal` (directly, in a union, or in a list)."""
+    personal = _marker(Personal, annotation, metadata)
+    return personal.mask if personal is not None else None
 
 
 # --------------------------------------------------------------------------------------------------
