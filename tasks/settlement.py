@@ -146,8 +146,6 @@ async def read_and_precalculate(
             post(part.copy())
             part.clear()
 
-    switches = pacing.finer_switches()  # the loop gets the GIL back at once while the thread validates
-
     def read() -> ParsedPayroll:
         try:
             with each_payee(on_payee):
@@ -168,6 +166,9 @@ async def read_and_precalculate(
             async with gate:
                 return await _precalculated(client, chunk, run.tax_base_code)
 
+        # Held only here, next to the finally that gives it back: taken before the client opened, it leaked
+        # when that failed (a bad credentials block) and left the process at the finer interval for good.
+        switches = pacing.finer_switches()  # the loop gets the GIL back at once while the thread validates
         reading = asyncio.ensure_future(asyncio.to_thread(read))
         try:
             while (lines := await parts.get()) is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -300,8 +301,8 @@ def test_a_file_is_priced_part_by_part_while_it_is_read_with_the_keys_of_the_who
     from tasks.settlement import Priced, precalculate, read_and_precalculate
 
     @flow
-    async def price(location: str, part_size: int = 1000) -> Priced:
-        return await read_and_precalculate(location, None, run, part_size=part_size)
+    async def price(location: str, part_size: int = 1000, credentials_block: str | None = None) -> Priced:
+        return await read_and_precalculate(location, None, run, credentials_block, part_size=part_size)
 
     @flow
     async def price_after(location: str) -> list[tuple[str, bool, Decimal, int | None]]:
@@ -331,5 +332,10 @@ def test_a_file_is_priced_part_by_part_while_it_is_read_with_the_keys_of_the_who
     checks = [(c.out_order_no, c.passed, c.service_amount, c.code) for c in priced.checks]
     assert checks == asyncio.run(price_after(str(path)))
 
+    interval = sys.getswitchinterval()
     with pytest.raises(PayrollFileError, match=r"missing\.csv"):  # the reader's refusal, as reading first gave
         asyncio.run(price(str(workdir / "missing.csv")))
+    # however it fails (here: no such credentials Block, before the file is opened), the process keeps its pace
+    with pytest.raises(ValueError, match="no-such-block"):
+        asyncio.run(price(str(path), credentials_block="no-such-block"))
+    assert sys.getswitchinterval() == interval
