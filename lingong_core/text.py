@@ -35,6 +35,8 @@ _FORMAT = re.compile(
 
 def normalise_text(text: str) -> str:
     """NFKC, invisible format characters removed, whitespace trimmed and inner runs made one space."""
+    if text.isalnum() and (text.isascii() or unicodedata.is_normalized("NFKC", text)):
+        return text  # letters and digits only (no space, no format character) and NFKC already: as it is
     if not text.isascii():  # ASCII is NFKC already and holds no format character
         text = _FORMAT.sub("", unicodedata.normalize("NFKC", text))
     return " ".join(text.split())  # str.split() splits on every kind of whitespace, as \s does

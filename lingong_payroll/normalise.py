@@ -129,7 +129,13 @@ def _from_number(value: float | int | Decimal) -> Decimal:
     return fen
 
 
+#: An amount as most sheets hold it (1234.50): too short to be an ID, mobile or card, two places at most.
+_PLAIN_AMOUNT = re.compile(r"\d{1,9}(?:\.\d{1,2})?")
+
+
 def _from_text(raw: str) -> Decimal:
+    if _PLAIN_AMOUNT.fullmatch(raw):  # the rules below all pass: the value as it is, to the fen
+        return Decimal(raw).quantize(CENT)
     text = normalise_text(raw).upper()
     for prefix in _CURRENCY_PREFIX:
         text = text.removeprefix(prefix).strip()

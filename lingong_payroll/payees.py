@@ -37,20 +37,21 @@ AMOUNT_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": 
 
 
 def check_name(value: Any) -> str:
-    if not isinstance(value, str) or not normalise_text(value):
+    # the platform compares names the same way (lingong_core.text); blank exactly when the text is
+    name = normalise_name(value) if isinstance(value, str) else ""
+    if not name:
         raise InputError("name", "is required")
-    name = normalise_name(value)  # the platform compares names the same way (lingong_core.text)
     if len(name) > MAX_NAME:
         raise InputError("name", f"must be at most {MAX_NAME} characters", mask_name(name))
-    if any(ch.isdigit() for ch in name) or any(ord(ch) < 32 for ch in name):
+    if not name.isalpha() and (any(ch.isdigit() for ch in name) or any(ord(ch) < 32 for ch in name)):
         raise InputError("name", "must be a person's name (no digits or control characters)", mask_name(name))
     return name
 
 
 def check_id_card_no(value: Any) -> str:
-    if not isinstance(value, str) or not normalise_text(value):
+    text = "".join(normalise_text(value).split()).upper() if isinstance(value, str) else ""  # NFKC folds １ and Ｘ
+    if not text:
         raise InputError("idCardNo", "is required")
-    text = "".join(normalise_text(value).split()).upper()  # full-width digits and X are folded by NFKC
     if len(text) != 18:
         raise InputError("idCardNo", "must be 18 characters", mask_id(text))
     if not text[:17].isdigit() or not (text[17].isdigit() or text[17] == "X"):

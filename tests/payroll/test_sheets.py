@@ -5,6 +5,7 @@ The same cases go through the real CLI against the sandbox in tests/flows/test_p
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -64,6 +65,23 @@ def test_full_width_digits_brackets_and_spaces_fold() -> None:
     assert normalise_text("１１０１０１１９９００３０７１２３Ｘ") == "11010119900307123X"
     assert normalise_text("金额（元）") == "金额(元)"
     assert normalise_text("\u00a0 ¥１，２３４．５０ ") == "¥1,234.50"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["abc", "张三丰", "１２３", "ＡＢＣ", "ﬁ", "Ⅻ", "²", "x\u200by", "ab c", " ab", "", "买买提·艾力", "Ａ\u3000Ｂ"],
+)
+def test_text_already_normal_is_taken_as_it_is_and_everything_else_folds(text: str) -> None:
+    # the short cut for letters and digits already in NFKC gives what the full rule gives
+    full = " ".join(unicodedata.normalize("NFKC", text).replace("\u200b", "").split())
+    assert normalise_text(text) == full
+
+
+@pytest.mark.parametrize("plain", ["1", "0.5", "007.50", "1234.5", "123456789.99", "50000"])
+def test_a_plain_amount_reads_as_the_general_rule_reads_it(plain: str) -> None:
+    # " 1234.5" takes the general path (spaces trimmed, currency words, separators, identifiers)
+    assert parse_amount(plain, max_amount=None) == parse_amount(f" {plain}", max_amount=None)
+    assert parse_amount(plain, max_amount=None).as_tuple().exponent == -2
 
 
 # --- amounts ----------------------------------------------------------------------------------------
