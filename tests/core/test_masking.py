@@ -56,6 +56,9 @@ def test_scrub_masks_free_text_but_leaves_order_numbers_and_timestamps() -> None
     assert scrub(text) == (
         "id=110101********1234 card=6222 **** **** 0123 tel=138****5678 order=2026112600000123 ts=20261126103015"
     )
+    # text without a digit holds nothing to mask and is left as it is, a key's armour still redacted
+    assert scrub("余额不足, 请充值") == "余额不足, 请充值"
+    assert scrub("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----") == "<private key redacted>"
 
 
 def test_client_debug_log_never_holds_personal_data_keys_or_signatures(small_keys, caplog) -> None:
