@@ -130,7 +130,7 @@ def _from_number(value: float | int | Decimal) -> Decimal:
 
 
 #: An amount as most sheets hold it (1234.50): too short to be an ID, mobile or card, two places at most.
-_PLAIN_AMOUNT = re.compile(r"\d{1,9}(?:\.\d{1,2})?")
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,2})?")  # ASCII digits only: others take the general path
 
 
 def _from_text(raw: str) -> Decimal:
