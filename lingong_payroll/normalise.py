@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 from lingong_core.errors import InputError
-from lingong_core.masking import mask_card, mask_id, mask_mobile
+from lingong_core.masking import mask_card, mask_id, mask_mobile, scrub
 from lingong_core.money import CENT
 from lingong_core.text import normalise_name, normalise_text
 
@@ -94,6 +94,23 @@ def optional_text(value: Any) -> str:
     return normalise_text(str(value))
 
 
+#: More digits than any amount has (9 before the point, 2 after): what is shown of such a cell is masked.
+_MOST_AMOUNT_DIGITS = 11
+
+
+def _shown(text: str) -> str:
+    """A refused amount cell as its error shows it: at most 40 characters, never a person's number. An ID,
+    card or mobile in it is masked (:func:`~lingong_core.masking.scrub`), and a cell with more digits than
+    any amount (two numbers pasted together, digits grouped like an amount) keeps only its first 3 and last
+    4 digits: the error goes into the operator's report, the run's artifacts and Prefect's state message."""
+    text = scrub(text.strip())
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    if len(digits) > _MOST_AMOUNT_DIGITS:
+        hidden = set(digits[3:-4])
+        text = "".join("*" if i in hidden else ch for i, ch in enumerate(text))
+    return text[:40]
+
+
 def _looks_like_identifier(digits: str, shown: str) -> None:
     if _MOBILE.match(digits):
         raise InputError("amount", "looks like a mobile number, not an amount", mask_mobile(digits))
@@ -110,7 +127,7 @@ TOO_LARGE = Decimal(10) ** 20
 
 def _refuse_too_large(amount: Decimal, shown: str) -> None:
     if abs(amount) >= TOO_LARGE:
-        raise InputError("amount", "is far too large to be an amount of yuan", shown.strip()[:40])
+        raise InputError("amount", "is far too large to be an amount of yuan", _shown(shown))
 
 
 def _from_number(value: float | int | Decimal) -> Decimal:
@@ -118,12 +135,12 @@ def _from_number(value: float | int | Decimal) -> Decimal:
         raise InputError("amount", "must be a finite number", repr(value))
     exact = Decimal(value)  # a float's exact binary value: no rounding hides here
     if not exact.is_finite():
-        raise InputError("amount", "must be a finite number", str(value)[:40])
+        raise InputError("amount", "must be a finite number", _shown(str(value)))
     _refuse_too_large(exact, str(value))
     fen = exact.quantize(CENT, rounding=ROUND_HALF_EVEN)
     if abs(exact - fen) > FEN_TOLERANCE:
         shown = repr(value) if isinstance(value, float) else str(value)
-        raise InputError("amount", "is not a whole number of fen (0.01 yuan): round it in the sheet", shown[:40])
+        raise InputError("amount", "is not a whole number of fen (0.01 yuan): round it in the sheet", _shown(shown))
     if fen == fen.to_integral_value():
         _looks_like_identifier(str(abs(int(fen))), str(value))
     return fen
@@ -150,16 +167,16 @@ def _from_text(raw: str) -> Decimal:
     if not match:
         if "," in text:
             raise InputError(
-                "amount", "thousands separators must group three digits (12,345.67)", normalise_text(raw)[:40]
+                "amount", "thousands separators must group three digits (12,345.67)", _shown(normalise_text(raw))
             )
-        raise InputError("amount", "must be a number of yuan such as 1234.50 (¥ and 元 allowed)", raw.strip()[:40])
+        raise InputError("amount", "must be a number of yuan such as 1234.50 (¥ and 元 allowed)", _shown(raw))
     try:
         amount = Decimal(match["sign"] + match["int"].replace(",", "") + (match["frac"] or ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only decimal digits
-        raise InputError("amount", "must be a number of yuan such as 1234.50", raw.strip()[:40]) from None
+        raise InputError("amount", "must be a number of yuan such as 1234.50", _shown(raw)) from None
     _refuse_too_large(amount, raw)
     if amount != amount.quantize(CENT):
-        raise InputError("amount", "must have at most 2 decimal places (fen)", text[:40])
+        raise InputError("amount", "must have at most 2 decimal places (fen)", _shown(text))
     return amount.quantize(CENT)
 
 
@@ -178,13 +195,13 @@ def parse_amount(value: Any, *, max_amount: Decimal | None = DEFAULT_MAX_AMOUNT)
     else:
         raise InputError("amount", "must be an amount in yuan", type(value).__name__)
     if amount < 0:
-        raise InputError("amount", "must not be negative", str(amount))
+        raise InputError("amount", "must not be negative", _shown(str(amount)))
     if amount == 0:
         raise InputError("amount", "must be more than 0", str(amount))
     if max_amount is not None and amount > max_amount:
         raise InputError(
             "amount",
             f"is above the per-line ceiling of {max_amount:.2f} (raise it with --max-amount if meant)",
-            f"{amount:.2f}",
+            _shown(f"{amount:.2f}"),
         )
     return amount

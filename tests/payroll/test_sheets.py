@@ -137,6 +137,31 @@ def test_amounts_that_are_not_what_they_seem_are_refused(value: object, rule: st
         parse_amount(value)
 
 
+def test_an_amount_cell_holding_a_persons_number_never_shows_it(tmp_path: Path) -> None:
+    # A number pasted into the amount column with something around it is refused as "not a number", "far too
+    # large", "negative"...: the error goes into the report, the artifacts and Prefect's state message, so the
+    # cell is shown masked, never whole (the identifier rules catch only a cell that is just the number).
+    p = P[0]
+    cells = [
+        p.id_card_no + "元abc",
+        p.id_card_no.translate(FULL_WIDTH) + "元",
+        p.bank_card_no + "x",
+        "tel " + p.mobile,
+        p.id_card_no[:17] + p.bank_card_no,  # two numbers run together
+        "-" + p.id_card_no[:17],
+        p.id_card_no[:15] + ".5",
+        p.id_card_no[:15] + ".555",
+    ]
+    path = tmp_path / "pasted.csv"
+    path.write_text(csv_text([ZH_HEADER, *table([p] * len(cells), cells)]), encoding="utf-8")
+    parsed = read_payroll_file(path)
+    assert parsed.invalid_rows == list(range(2, 10)), parsed.report()
+    shown = parsed.report()
+    for number in (p.id_card_no, p.id_card_no[:17], p.id_card_no[:15], p.bank_card_no, p.mobile):
+        assert number not in shown
+    assert "元abc]" in shown  # what else the clerk typed is still shown, to find the cell by
+
+
 def test_the_ceiling_is_the_operators() -> None:
     assert parse_amount("60000", max_amount=Decimal("80000")) == Decimal("60000.00")
     assert parse_amount("60000", max_amount=None) == Decimal("60000.00")
