@@ -7,7 +7,9 @@ state in ``WORKDIR/.state/prefect`` (where ``lingong`` puts it) — for the scan
    payroll, as the upload page starts it;
 4. a bounced payment and its re-payment to a new card (``bounced_order`` with ``card_fixed`` and a
    ``payee_ref`` from the store);
-5. ``lingong marketing run FILE`` — a campaign's participants, onboarded and paid by ``marketing_payout``.
+5. ``lingong marketing run FILE`` — a campaign's participants, onboarded and paid by ``marketing_payout``;
+6. a file the deployment's form refuses: a person's ID number pasted into the amount column, with the unit
+   after it (the refusal's report goes into an artifact and the flow run's state message).
 
 Every flow also records which run placed what (``run_link`` in ``.state/lingong.db``), scanned with the rest.
 
@@ -47,6 +49,7 @@ def people() -> dict[str, list[Person]]:
         "marketing": team(2, seed=9406),
         "bounce": bounce,
         "new_card": [moved],
+        "pasted": team(1, seed=9407),
     }
 
 
@@ -172,6 +175,15 @@ def main(workdir: Path) -> dict[str, object]:
             lingong_cli.main.app, ["marketing", "run", str(inputs / "campaign.csv"), "--period", PERIOD, *campaign]
         )
         done["marketing"] = market.exit_code
+        # 6. a refused file: an ID number pasted into the amount cell
+        pasted = [f"{p.name},{p.id_card_no},{p.mobile},{p.bank_card_no},{p.id_card_no} 元/月" for p in crowd["pasted"]]
+        header = "姓名,身份证号,手机号,银行卡号,金额"
+        (inputs / "pasted.csv").write_text("\n".join([header, *pasted]) + "\n", encoding="utf-8")
+        try:
+            asyncio.run(payroll_run_deployed(PERIOD, payroll_file=str(inputs / "pasted.csv"), batch_ref="PII-PASTED"))
+            done["pasted"] = "paid"
+        except Exception as exc:  # the flow run fails with the refusal: nothing was paid
+            done["pasted"] = type(exc).__name__
         audit = httpx.get(sandbox.admin_url + "/audit", timeout=30).json()
         done["paid_twice"] = audit.get("paid_twice")
     return done

@@ -1,5 +1,6 @@
 """After every way people enter a run (the demo's chain, the command line on a file, the deployment's form
-on a file and on a stored payroll, a bounce re-paid to a new card, a marketing payout), nothing Prefect
+on a file and on a stored payroll, a bounce re-paid to a new card, a marketing payout, a file refused for a
+number pasted into its amount column), nothing Prefect
 keeps — its database and WAL, result storage — nor the run journal, the payee store or the run links holds
 a full ID, card or mobile number.
 
@@ -49,6 +50,7 @@ def test_no_full_id_card_or_mobile_rests_in_the_state(tmp_path: Path) -> None:
     assert done["form_ref"] == ["PAID"] * 2
     assert done["repayment"] == "PAID"
     assert done["marketing"] == 0
+    assert done["pasted"] == "PayrollRefusedError"
     assert done["paid_twice"] == []
 
     state = tmp_path / ".state"
