@@ -368,14 +368,18 @@ async def require_approval(
 
     until = now() + timedelta(seconds=settings.timeout_seconds)
     text = summary.markdown(until=until)
-    await acreate_markdown_artifact(text, key=key, description=f"Waiting for approval: {summary.title}")
-    form = ApprovalInput.with_initial_data(description=text)
     pause_key = f"approval-{summary.digest()}"
+    # A suspended run that comes back finds its answer under pause_key at once: the request (artifact, event)
+    # was made before it was suspended, and is not made again for the same summary.
+    resumed = from_deployment and _resumed(context, pause_key)
+    if not resumed:
+        await acreate_markdown_artifact(text, key=key, description=f"Waiting for approval: {summary.title}")
+    form = ApprovalInput.with_initial_data(description=text)
     try:
         if from_deployment:
-            if not _resumed(context, pause_key):  # asked once: the event is not repeated when the run comes back
+            if not resumed:
                 _emit("approval-requested", summary)
-            logger.info("waiting for approval (suspended; the run continues once resumed)")
+            logger.info("resumed: reading the decision" if resumed else "waiting for approval (suspended)")
             answer = await asuspend_flow_run(wait_for_input=form, timeout=settings.timeout_seconds, key=pause_key)
         else:
             _emit("approval-requested", summary)

@@ -16,8 +16,15 @@ from uuid import UUID
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterId
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    DeploymentFilter,
+    DeploymentFilterName,
+    FlowRunFilter,
+    FlowRunFilterId,
+)
+from prefect.client.schemas.objects import Artifact, FlowRun
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from lingong_cli.stack import Stack
@@ -77,6 +84,19 @@ def read_run(stack: Stack, run_id: UUID) -> FlowRun:
     async def go() -> FlowRun:
         async with get_client() as client:
             return await client.read_flow_run(run_id)
+
+    return run(stack, go)
+
+
+def artifacts_of(stack: Stack, run_id: UUID) -> list[Artifact]:
+    """Every artifact the run created, each version of a key on its own, oldest first."""
+
+    async def go() -> list[Artifact]:
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+            )
+        return sorted(found, key=lambda a: a.created.timestamp() if a.created else 0.0)
 
     return run(stack, go)
 

@@ -22,7 +22,17 @@ import pytest
 
 from lingong_cli.stack import Stack
 from lingong_sandbox.people import team
-from tests.integration.stack_helpers import admin, decide, eventually, fund, read_run, runs_of, start_run, wait_run
+from tests.integration.stack_helpers import (
+    admin,
+    artifacts_of,
+    decide,
+    eventually,
+    fund,
+    read_run,
+    runs_of,
+    start_run,
+    wait_run,
+)
 
 CHROMIUM = next(
     (Path(p) for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).is_file()), None
@@ -166,6 +176,10 @@ def test_a_rejected_payroll_pays_nothing(stack: Stack, tmp_path: Path) -> None:
     finished = wait_run(stack, run_id, timeout=240)
     assert finished.state_name == "Completed"
     assert set(admin(stack, "GET", "audit")["orders"]) == before  # nothing submitted, nothing paid
+    # Resumed, the run starts again and finds the decision under its key: the request is not published twice
+    approval = [a.description for a in artifacts_of(stack, run_id) if (a.key or "").startswith("approval-")]
+    title = "payroll 2026-12 · 2000064001"
+    assert approval == [f"Waiting for approval: {title}", f"Approval of {title}: rejected"]
 
 
 def test_the_blocks_catalog_lists_the_credentials_block_and_the_run_form_picks_one(stack: Stack, page: Any) -> None:
