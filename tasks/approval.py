@@ -374,15 +374,13 @@ async def require_approval(
     resumed = from_deployment and _resumed(context, pause_key)
     if not resumed:
         await acreate_markdown_artifact(text, key=key, description=f"Waiting for approval: {summary.title}")
+        _emit("approval-requested", summary)
     form = ApprovalInput.with_initial_data(description=text)
     try:
         if from_deployment:
-            if not resumed:
-                _emit("approval-requested", summary)
             logger.info("resumed: reading the decision" if resumed else "waiting for approval (suspended)")
             answer = await asuspend_flow_run(wait_for_input=form, timeout=settings.timeout_seconds, key=pause_key)
         else:
-            _emit("approval-requested", summary)
             logger.info("waiting for approval (paused; resume it in the UI or with `lingong payroll approve`)")
             answer = await apause_flow_run(
                 wait_for_input=form, timeout=settings.timeout_seconds, poll_interval=POLL_SECONDS, key=pause_key

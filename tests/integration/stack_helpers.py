@@ -25,6 +25,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
 )
 from prefect.client.schemas.objects import Artifact, FlowRun
+from prefect.client.schemas.sorting import ArtifactSort
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from lingong_cli.stack import Stack
@@ -93,10 +94,11 @@ def artifacts_of(stack: Stack, run_id: UUID) -> list[Artifact]:
 
     async def go() -> list[Artifact]:
         async with get_client() as client:
-            found = await client.read_artifacts(
-                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+            newest_first = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id])),
+                sort=ArtifactSort.CREATED_DESC,
             )
-        return sorted(found, key=lambda a: a.created.timestamp() if a.created else 0.0)
+        return newest_first[::-1]
 
     return run(stack, go)
 
