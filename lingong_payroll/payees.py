@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, WithJsonSchema, field_validator
 from pydantic.dataclasses import dataclass as pydantic_dataclass
@@ -90,6 +90,24 @@ def _as_value_error(exc: InputError) -> ValueError:
     return ValueError(exc.rule + (f" (got {exc.value})" if exc.value else ""))
 
 
+#: Each of a person's fields and its rule (above): a payee's, and a freelancer's to onboard (tasks.onboarding).
+PERSON_CHECKS: dict[str, Callable[[Any], str]] = {
+    "name": check_name,
+    "id_card_no": check_id_card_no,
+    "mobile": check_mobile,
+    "bank_card_no": check_bank_card_no,
+}
+
+
+def person_field(field: str, value: Any) -> str:
+    """``value`` checked and normalised by the rule of the person's ``field`` (:data:`PERSON_CHECKS`), for a
+    pydantic validator: a broken rule becomes the ValueError pydantic reports under that field, value masked."""
+    try:
+        return PERSON_CHECKS[field](value)
+    except InputError as exc:
+        raise _as_value_error(exc) from None
+
+
 # hide_input_in_errors: a validation error must never carry a full ID or card number into a log.
 @pydantic_dataclass(
     frozen=True,
@@ -115,13 +133,6 @@ class Payee:
     )
     remark: str = Field(default="", max_length=MAX_REMARK, description="Note shown on the order (备注)")
 
-    _checks: ClassVar[dict[str, Callable[[Any], Any]]] = {
-        "name": check_name,
-        "id_card_no": check_id_card_no,
-        "mobile": check_mobile,
-        "bank_card_no": check_bank_card_no,
-    }
-
     @field_validator("name", "id_card_no", "mobile", "bank_card_no", "amount", mode="before")
     @classmethod
     def _check(cls, value: Any, info: ValidationInfo) -> Any:
@@ -129,11 +140,10 @@ class Payee:
 
         The amount's per-line ceiling comes from the validation context (``{"max_amount": Decimal}``);
         without one there is none here (the platform's per-order limit still applies)."""
+        if info.field_name != "amount":
+            return person_field(str(info.field_name), value)
         try:
-            if info.field_name == "amount":
-                context = info.context or {}
-                return parse_amount(value, max_amount=context.get("max_amount"))
-            return cls._checks[str(info.field_name)](value)
+            return parse_amount(value, max_amount=(info.context or {}).get("max_amount"))
         except InputError as exc:
             raise _as_value_error(exc) from None
 

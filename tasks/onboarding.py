@@ -14,16 +14,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from enum import StrEnum
-from typing import Annotated, TypeVar
+from typing import Any, TypeVar
 
 from prefect import task
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from lingong_core.client import AsyncLingongClient
 from lingong_core.errors import ApiError, InputError, NotFoundError
 from lingong_core.masking import mask_card, mask_id, mask_mobile, mask_name
 from lingong_core.models.common import CardType, ContractStatus, VerifyStatus
-from lingong_core.text import normalise_name
+from lingong_payroll.payees import person_field
 
 from .calls import fan_out, poll_until
 from .common import PLATFORM_TASK, RETRYABLE, open_client, retry_if_busy
@@ -37,14 +37,21 @@ STEP_ATTEMPTS = 5
 
 
 class Freelancer(BaseModel):
-    """A person to onboard (the fields of a payroll row, without the amount)."""
+    """A person to onboard (the fields of a payroll row, without the amount), each field checked and
+    normalised by the payroll's own rules (lingong_payroll.payees): whoever builds one, nothing unchecked
+    reaches the platform, and a broken rule is named with the value masked."""
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
 
-    name: Annotated[str, AfterValidator(normalise_name)] = Field(description="Legal name (姓名)")
+    name: str = Field(description="Legal name (姓名)")
     id_card_no: str = Field(description="18-character resident ID number (身份证号)")
     mobile: str = Field(description="Mobile number (手机号)")
     bank_card_no: str = Field(description="Debit card to be paid into (银行卡号)")
+
+    @field_validator("name", "id_card_no", "mobile", "bank_card_no", mode="before")
+    @classmethod
+    def _check(cls, value: Any, info: ValidationInfo) -> str:
+        return person_field(str(info.field_name), value)
 
     def __repr_args__(self):  # type: ignore[no-untyped-def]
         yield "name", mask_name(self.name)
