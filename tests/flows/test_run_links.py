@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prefect import flow
 
 from flows.fund_account import fund_account
 from flows.withdraw_funds import withdraw_funds
 from lingong_core.timeutil import now
 from lingong_store.db import Database, database_url
 from lingong_store.links import RunLink, RunLinks
+from tasks.links import LinkBuffer, this_flow_run
 from tests.flows.fresh import bind_enterprise_account, fresh_platform
 
 pytestmark = pytest.mark.usefixtures("prefect")
@@ -49,3 +51,28 @@ def test_a_recharge_and_a_withdrawal_name_the_run_that_made_them(tmp_path: Path)
         assert link is not None
         assert (link.flow_run_id, link.role) == (run_of(withdrawn), "withdraw-funds")
         assert link.detail == report.out_withdraw_no
+
+
+def test_a_link_buffer_writes_every_link_it_is_given_over_many_writes() -> None:
+    """Onboarding's buffer (tasks/links.py) writes every tenth of a second through one engine, opened by its
+    first write: every link lands, the last ones on leaving, whichever write they fell in."""
+
+    @flow
+    async def gather() -> str:
+        async with LinkBuffer(role="onboarding", group=True, every=0.01) as links:
+            for i in range(40):
+                links.add(f"lingong.contract.LB{i:03d}", f"F{i}")
+                await asyncio.sleep(0.003 if i % 7 else 0.03)  # some writes hold one link, some several
+            links.add("lingong.contract.LB-last", "F-last")  # left for the write on leaving
+        run = this_flow_run()
+        assert run is not None
+        return run[0]
+
+    run_id = asyncio.run(gather())
+    with Database(database_url()) as db:
+        linked = RunLinks(db).group(run_id)
+    assert {x.resource_id: x.detail for x in linked} == {
+        **{f"lingong.contract.LB{i:03d}": f"F{i}" for i in range(40)},
+        "lingong.contract.LB-last": "F-last",
+    }
+    assert {(x.flow_run_id, x.role) for x in linked} == {(run_id, "onboarding")}
