@@ -19,6 +19,7 @@ from lingong_store.links import RunLink, RunLinks
 __all__ = ["LinkBuffer", "link_this_run", "onboarding_contracts", "placed_by", "this_flow_run"]
 
 log = logging.getLogger(__name__)
+_NOT_LINKED = "could not record which run placed %d platform numbers: %s"
 
 
 def this_flow_run() -> tuple[str, str] | None:
@@ -51,7 +52,7 @@ def link_this_run(
                 resource_ids, flow_run_id=run_id, flow_run_name=run_name, role=role, group_id=run_id if group else ""
             )
     except Exception as exc:  # best effort: see the module's docstring
-        log.warning("could not record which run placed %d platform numbers: %s", len(resource_ids), exc)
+        log.warning(_NOT_LINKED, len(resource_ids), exc)
         return None
     return run_id
 
@@ -110,12 +111,11 @@ class LinkBuffer:
 
     def _write(self, batch: dict[str, str]) -> str | None:
         """One write (in a worker thread; the writes follow one another, never overlap)."""
-        if self._db is None and this_flow_run() is not None:
-            try:
-                self._db = Database(database_url())
-            except Exception as exc:  # best effort, as every link
-                log.warning("could not record which run placed %d platform numbers: %s", len(batch), exc)
-                return None
+        try:
+            self._db = self._db or Database(database_url())
+        except Exception as exc:  # best effort, as every link
+            log.warning(_NOT_LINKED, len(batch), exc)
+            return None
         return link_this_run(batch, role=self.role, group=self.group, db=self._db)
 
     async def _run(self) -> None:
